@@ -1,0 +1,130 @@
+package crypto
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Scope says how far from where it was sealed a value may be used.
+type Scope string
+
+const (
+	// ScopeStrict binds a value to one namespace, one name and one data key.
+	ScopeStrict Scope = "strict"
+	// ScopeNamespace lets the object be renamed within its namespace.
+	ScopeNamespace Scope = "namespace"
+	// ScopeCluster lets the object move to any namespace and name.
+	ScopeCluster Scope = "cluster"
+)
+
+// ParseScope returns the scope named s.
+func ParseScope(s string) (Scope, error) {
+	switch Scope(s) {
+	case ScopeStrict, ScopeNamespace, ScopeCluster:
+		return Scope(s), nil
+	}
+	return "", fmt.Errorf("unknown scope %q: want strict, namespace or cluster", s)
+}
+
+// Frame is where a sealed value may be used. The data key is bound in every
+// scope; namespace and name only where the scope says so.
+type Frame struct {
+	Scope     Scope
+	Namespace string
+	Name      string
+	Key       string
+}
+
+// bound returns the frame with the fields its scope does not bind cleared,
+// which is what is sealed and what is compared on open.
+func (f Frame) bound() Frame {
+	switch f.Scope {
+	case ScopeNamespace:
+		f.Name = ""
+	case ScopeCluster:
+		f.Namespace, f.Name = "", ""
+	}
+	return f
+}
+
+const frameMagic = "sealkit-frame/v1"
+
+// marshal encodes the frame as a short text header, a blank line, and the
+// value. Text keeps a value recovered with the plain age tool readable.
+func (f Frame) marshal(value []byte) ([]byte, error) {
+	if _, err := ParseScope(string(f.Scope)); err != nil {
+		return nil, err
+	}
+	for _, field := range []string{f.Namespace, f.Name, f.Key} {
+		if strings.ContainsAny(field, "\n\r") {
+			return nil, errors.New("frame fields must not contain line breaks")
+		}
+	}
+	if f.Key == "" {
+		return nil, errors.New("frame has no data key")
+	}
+	f = f.bound()
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s\nscope: %s\nnamespace: %s\nname: %s\nkey: %s\n\n", frameMagic, f.Scope, f.Namespace, f.Name, f.Key)
+	b.Write(value)
+	return b.Bytes(), nil
+}
+
+// parseFrame splits an opened plaintext into its frame and value. Only
+// authenticated plaintext reaches it, so a malformed one means a bug or a
+// value sealed by something else; either way it is reported as corrupt.
+func parseFrame(p []byte) (Frame, []byte, error) {
+	header, value, ok := bytes.Cut(p, []byte("\n\n"))
+	if !ok {
+		return Frame{}, nil, ErrCorrupt
+	}
+	lines := strings.Split(string(header), "\n")
+	if len(lines) != 5 || lines[0] != frameMagic {
+		return Frame{}, nil, ErrCorrupt
+	}
+	var f Frame
+	fields := []*string{(*string)(&f.Scope), &f.Namespace, &f.Name, &f.Key}
+	for i, name := range []string{"scope", "namespace", "name", "key"} {
+		v, ok := strings.CutPrefix(lines[i+1], name+": ")
+		if !ok && lines[i+1] != name+":" {
+			return Frame{}, nil, ErrCorrupt
+		}
+		*fields[i] = v
+	}
+	if _, err := ParseScope(string(f.Scope)); err != nil {
+		return Frame{}, nil, ErrCorrupt
+	}
+	return f, value, nil
+}
+
+// FrameMismatchError reports that a value opened but belongs elsewhere. It
+// names the field that differs and both places; places are metadata, never
+// secret.
+type FrameMismatchError struct {
+	Field  string // "scope", "namespace", "name" or "key"
+	Sealed string // what the value is bound to
+	Actual string // where it is being opened
+}
+
+func (e *FrameMismatchError) Error() string {
+	return fmt.Sprintf("value is sealed for %s %q, not %q", e.Field, e.Sealed, e.Actual)
+}
+
+// check compares the sealed frame with where the value is being opened.
+func (sealed Frame) check(actual Frame) error {
+	if sealed.Scope != actual.Scope {
+		return &FrameMismatchError{Field: "scope", Sealed: string(sealed.Scope), Actual: string(actual.Scope)}
+	}
+	actual = actual.bound()
+	switch {
+	case sealed.Namespace != actual.Namespace:
+		return &FrameMismatchError{Field: "namespace", Sealed: sealed.Namespace, Actual: actual.Namespace}
+	case sealed.Name != actual.Name:
+		return &FrameMismatchError{Field: "name", Sealed: sealed.Name, Actual: actual.Name}
+	case sealed.Key != actual.Key:
+		return &FrameMismatchError{Field: "key", Sealed: sealed.Key, Actual: actual.Key}
+	}
+	return nil
+}

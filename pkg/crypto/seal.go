@@ -1,0 +1,196 @@
+package crypto
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"filippo.io/age"
+)
+
+const (
+	// MaxValueSize is the largest value that can be sealed: Kubernetes
+	// refuses Secrets over 1 MiB, so nothing larger could ever be used.
+	MaxValueSize = 1 << 20
+	// maxEncodedSize bounds what Open and KeyIDs will look at: a maximal
+	// value, its frame, an age header with many recipients, in base64.
+	maxEncodedSize = (MaxValueSize+64<<10)/3*4 + 4096
+
+	prefix = "sealkit:v1:"
+)
+
+// ErrCorrupt is the one error for a value that is malformed, truncated or
+// tampered with. It deliberately says nothing more: distinguishing failure
+// modes would help an attacker probing the controller.
+var ErrCorrupt = errors.New("sealed value is malformed or has been tampered with")
+
+// ErrTooLarge is returned for values over [MaxValueSize] and encoded values
+// too long to be one.
+var ErrTooLarge = fmt.Errorf("sealed value exceeds the %d-byte Secret limit", MaxValueSize)
+
+// Seal encrypts value for the frame f to every recipient. The recipients
+// must be all post-quantum or all classic. Randomness comes from crypto/rand
+// (age offers no other source); tests make it deterministic with
+// testing/cryptotest.SetGlobalRandom.
+func Seal(recipients []*Recipient, f Frame, value []byte) (string, error) {
+	if len(recipients) == 0 {
+		return "", errors.New("no recipients to seal to")
+	}
+	if len(value) > MaxValueSize {
+		return "", ErrTooLarge
+	}
+	ars := make([]age.Recipient, len(recipients))
+	ids := make([]string, 0, len(recipients))
+	for i, r := range recipients {
+		if r.pq != recipients[0].pq {
+			return "", ErrMixedRecipients
+		}
+		ars[i] = r.r
+		if id := string(r.KeyID()); !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	plaintext, err := f.marshal(value)
+	if err != nil {
+		return "", err
+	}
+	var file bytes.Buffer
+	w, err := age.Encrypt(&file, ars...)
+	if err != nil {
+		return "", fmt.Errorf("sealing: %w", err)
+	}
+	if _, err := w.Write(plaintext); err != nil {
+		return "", fmt.Errorf("sealing: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return "", fmt.Errorf("sealing: %w", err)
+	}
+	return prefix + strings.Join(ids, ",") + ":" + base64.StdEncoding.EncodeToString(file.Bytes()), nil
+}
+
+// decode splits an encoded value into its key ID hints and age file.
+func decode(encoded string) ([]KeyID, []byte, error) {
+	if len(encoded) > maxEncodedSize {
+		return nil, nil, ErrTooLarge
+	}
+	rest, ok := strings.CutPrefix(encoded, prefix)
+	if !ok {
+		return nil, nil, ErrCorrupt
+	}
+	hints, b64, ok := strings.Cut(rest, ":")
+	if !ok || hints == "" {
+		return nil, nil, ErrCorrupt
+	}
+	var ids []KeyID
+	for h := range strings.SplitSeq(hints, ",") {
+		if len(h) != 16 || strings.Trim(h, "0123456789abcdef") != "" {
+			return nil, nil, ErrCorrupt
+		}
+		ids = append(ids, KeyID(h))
+	}
+	file, err := base64.StdEncoding.Strict().DecodeString(b64)
+	if err != nil {
+		return nil, nil, ErrCorrupt
+	}
+	return ids, file, nil
+}
+
+// KeyIDs returns the key IDs an encoded value says it was sealed to, after
+// checking that it is well formed as far as can be told without a key.
+func KeyIDs(encoded string) ([]KeyID, error) {
+	ids, file, err := decode(encoded)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := age.ExtractHeader(bytes.NewReader(file)); err != nil {
+		return nil, ErrCorrupt
+	}
+	return ids, nil
+}
+
+// NoKeyMatchError reports that none of the identities opens a value.
+type NoKeyMatchError struct {
+	SealedTo []KeyID // the value's hints; not authenticated
+	Tried    []KeyID
+}
+
+func (e *NoKeyMatchError) Error() string {
+	return fmt.Sprintf("no key opens this value: sealed to %s, tried %s", joinIDs(e.SealedTo), joinIDs(e.Tried))
+}
+
+func joinIDs(ids []KeyID) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = string(id)
+	}
+	return strings.Join(s, ", ")
+}
+
+// Open decrypts an encoded value with the first identity that fits, trying
+// those named by the value's hints first, and checks that its frame matches
+// where, the place it is being opened. It returns the value and the key ID of
+// the identity that opened it.
+func Open(encoded string, where Frame, identities []*Identity) ([]byte, KeyID, error) {
+	hints, file, err := decode(encoded)
+	if err != nil {
+		return nil, "", err
+	}
+	header, err := age.ExtractHeader(bytes.NewReader(file))
+	if err != nil {
+		return nil, "", ErrCorrupt
+	}
+	ordered := slices.Clone(identities)
+	slices.SortStableFunc(ordered, func(a, b *Identity) int {
+		return boolRank(slices.Contains(hints, b.KeyID())) - boolRank(slices.Contains(hints, a.KeyID()))
+	})
+	tried := make([]KeyID, 0, len(ordered))
+	for _, id := range ordered {
+		fileKey, err := age.DecryptHeader(header, id.id)
+		if err != nil {
+			var noMatch *age.NoIdentityMatchError
+			if errors.As(err, &noMatch) {
+				tried = append(tried, id.KeyID())
+				continue
+			}
+			return nil, "", ErrCorrupt
+		}
+		value, err := openPayload(file, fileKey, where)
+		return value, id.KeyID(), err
+	}
+	return nil, "", &NoKeyMatchError{SealedTo: hints, Tried: tried}
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// openPayload decrypts the payload with a file key already recovered from
+// the header, and checks the frame.
+func openPayload(file, fileKey []byte, where Frame) ([]byte, error) {
+	r, err := age.Decrypt(bytes.NewReader(file), age.NewInjectedFileKeyIdentity(fileKey))
+	if err != nil {
+		return nil, ErrCorrupt
+	}
+	plaintext, err := io.ReadAll(io.LimitReader(r, MaxValueSize+4096))
+	if err != nil {
+		return nil, ErrCorrupt
+	}
+	sealed, value, err := parseFrame(plaintext)
+	if err != nil {
+		return nil, err
+	}
+	if err := sealed.check(where); err != nil {
+		return nil, err
+	}
+	return value, nil
+}
