@@ -33,6 +33,9 @@ type Recipient struct {
 	r  age.Recipient
 	s  string
 	pq bool
+	// id is computed once: Open consults it for every identity on every
+	// value, and hashing each time was a measurable share of its cost.
+	id KeyID
 }
 
 // ParseRecipient parses an age recipient: "age1pq1…" (hybrid post-quantum)
@@ -45,14 +48,14 @@ func ParseRecipient(s string) (*Recipient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("invalid post-quantum recipient %s", abbreviate(s))
 		}
-		return &Recipient{r: r, s: s, pq: true}, nil
+		return &Recipient{r: r, s: s, pq: true, id: KeyIDOf(s)}, nil
 	}
 	if strings.HasPrefix(s, "age1") {
 		r, err := age.ParseX25519Recipient(s)
 		if err != nil {
 			return nil, fmt.Errorf("invalid recipient %s", abbreviate(s))
 		}
-		return &Recipient{r: r, s: s}, nil
+		return &Recipient{r: r, s: s, id: KeyIDOf(s)}, nil
 	}
 	return nil, fmt.Errorf("invalid recipient %s: want age1pq1… or age1…", abbreviate(s))
 }
@@ -61,7 +64,7 @@ func ParseRecipient(s string) (*Recipient, error) {
 func (r *Recipient) String() string { return r.s }
 
 // KeyID returns the recipient's key ID.
-func (r *Recipient) KeyID() KeyID { return KeyIDOf(r.s) }
+func (r *Recipient) KeyID() KeyID { return r.id }
 
 // PostQuantum reports whether the recipient is a hybrid post-quantum key.
 func (r *Recipient) PostQuantum() bool { return r.pq }

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -142,16 +141,19 @@ func Open(encoded string, where Frame, identities []*Identity) ([]byte, KeyID, e
 	if err != nil {
 		return nil, "", err
 	}
-	header, err := age.ExtractHeader(bytes.NewReader(file))
-	if err != nil {
+	n, ok := splitHeader(file)
+	if !ok {
 		return nil, "", ErrCorrupt
 	}
+	header, payload := file[:n], file[n:]
 	ordered := slices.Clone(identities)
 	slices.SortStableFunc(ordered, func(a, b *Identity) int {
 		return boolRank(slices.Contains(hints, b.KeyID())) - boolRank(slices.Contains(hints, a.KeyID()))
 	})
 	tried := make([]KeyID, 0, len(ordered))
 	for _, id := range ordered {
+		// DecryptHeader parses the header strictly and checks its MAC, so
+		// the payload that follows is bound to the file key it returns.
 		fileKey, err := age.DecryptHeader(header, id.id)
 		if err != nil {
 			var noMatch *age.NoIdentityMatchError
@@ -161,7 +163,7 @@ func Open(encoded string, where Frame, identities []*Identity) ([]byte, KeyID, e
 			}
 			return nil, "", ErrCorrupt
 		}
-		value, err := openPayload(file, fileKey, where)
+		value, err := openPayload(payload, fileKey, where)
 		return value, id.KeyID(), err
 	}
 	return nil, "", &NoKeyMatchError{SealedTo: hints, Tried: tried}
@@ -176,18 +178,19 @@ func boolRank(b bool) int {
 
 // openPayload decrypts the payload with a file key already recovered from
 // the header, and checks the frame.
-func openPayload(file, fileKey []byte, where Frame) ([]byte, error) {
-	r, err := age.Decrypt(bytes.NewReader(file), age.NewInjectedFileKeyIdentity(fileKey))
+func openPayload(payload, fileKey []byte, where Frame) ([]byte, error) {
+	plaintext, err := decryptPayload(fileKey, payload)
 	if err != nil {
-		return nil, ErrCorrupt
-	}
-	plaintext, err := io.ReadAll(io.LimitReader(r, MaxValueSize+4096))
-	if err != nil {
-		return nil, ErrCorrupt
+		return nil, err
 	}
 	sealed, value, err := parseFrame(plaintext)
 	if err != nil {
 		return nil, err
+	}
+	// Seal never makes such a value; one that exists came from elsewhere,
+	// and the bound holds for every input, not only ours.
+	if len(value) > MaxValueSize {
+		return nil, ErrTooLarge
 	}
 	if err := sealed.check(where); err != nil {
 		return nil, err
