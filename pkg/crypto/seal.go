@@ -91,6 +91,11 @@ func decode(encoded string) ([]KeyID, []byte, error) {
 		}
 		ids = append(ids, KeyID(h))
 	}
+	// The decoder skips line breaks; we refuse them so that each value has
+	// exactly one encoding, which callers may compare or hash.
+	if strings.ContainsAny(b64, "\r\n") {
+		return nil, nil, ErrCorrupt
+	}
 	file, err := base64.StdEncoding.Strict().DecodeString(b64)
 	if err != nil {
 		return nil, nil, ErrCorrupt
