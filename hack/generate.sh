@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Regenerates the code and manifests derived from the API types:
+#   pkg/sealed/v1alpha1/zz_generated.deepcopy.go  (controller-gen object)
+#   manifests/crd/sealkit.dev_sealedsecrets.yaml   (controller-gen crd)
+#
+# controller-gen is built from the pinned tool module hack/tools, so every
+# checkout generates byte-identical output.
+#
+# Usage: hack/generate.sh [OUTPUT_ROOT]
+# OUTPUT_ROOT defaults to the repository root; hack/verify-generated.sh
+# passes a scratch copy of the tree.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+root=${1:-$repo}
+bin=${CONTROLLER_GEN:-$repo/bin/controller-gen}
+
+if [[ -z ${CONTROLLER_GEN:-} ]]; then
+	# go build is a no-op when the cached binary is current.
+	(cd "$repo/hack/tools" && go build -o "$bin" sigs.k8s.io/controller-tools/cmd/controller-gen)
+fi
+
+cd "$root"
+"$bin" object paths=./pkg/sealed/...
+"$bin" crd paths=./pkg/sealed/... output:crd:artifacts:config=manifests/crd
+
+# RBAC for the controller goes here once pkg/controller carries its
+# +kubebuilder:rbac markers, for example:
+#   "$bin" rbac:roleName=seal-controller paths=./pkg/controller/... output:rbac:artifacts:config=manifests/rbac

@@ -1,0 +1,134 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Annotations and labels on SealedSecrets and the Secrets made from them.
+const (
+	// AnnotationOverwrite, set to "true" on a SealedSecret, lets the
+	// controller take over an existing Secret it did not create.
+	AnnotationOverwrite = "sealkit.dev/overwrite"
+	// LabelManagedBy marks Secrets the controller owns; its value is
+	// [ManagedByController].
+	LabelManagedBy = "sealkit.dev/managed-by"
+	// ManagedByController is the value of [LabelManagedBy].
+	ManagedByController = "seal-controller"
+	// AnnotationReseal, set to "true" on a server-side dry-run, asks the
+	// controller's mutating webhook to re-seal the values to the newest key.
+	AnnotationReseal = "sealkit.dev/reseal"
+)
+
+// ConditionReady is the condition type saying whether the Secret is in
+// place and current; its reason is one of the Reason constants.
+const ConditionReady = "Ready"
+
+// Reasons of the [ConditionReady] condition.
+const (
+	ReasonUnsealed       = "Unsealed"
+	ReasonDecryptFailed  = "DecryptFailed"
+	ReasonScopeMismatch  = "ScopeMismatch"
+	ReasonSecretConflict = "SecretConflict"
+	ReasonNoKey          = "NoKey"
+	ReasonInvalidSpec    = "InvalidSpec"
+)
+
+// Scope values of [SealedSecretSpec.Scope]; they match pkg/crypto's scopes.
+const (
+	ScopeStrict    = "strict"
+	ScopeNamespace = "namespace"
+	ScopeCluster   = "cluster"
+)
+
+// SealedSecretSpec is the sealed content and the shape of the Secret to
+// make from it.
+type SealedSecretSpec struct {
+	// Scope says how far from where it was sealed a value may be used. It is
+	// informational: the scope sealed inside every value is authoritative,
+	// and the two must agree.
+	// +kubebuilder:validation:Enum=strict;namespace;cluster
+	// +kubebuilder:default=strict
+	// +optional
+	Scope string `json:"scope,omitempty"`
+
+	// EncryptedData maps each data key of the Secret to its sealed value.
+	// +required
+	EncryptedData map[string]string `json:"encryptedData"`
+
+	// Template is what the Secret looks like besides its data.
+	// +optional
+	Template SecretTemplate `json:"template,omitempty"`
+}
+
+// SecretTemplate is the metadata, type and mutability of the generated Secret.
+type SecretTemplate struct {
+	// Metadata holds the labels and annotations of the generated Secret.
+	// +optional
+	Metadata TemplateMetadata `json:"metadata,omitempty"`
+
+	// Type is the Secret's type, Opaque when empty.
+	// +optional
+	Type corev1.SecretType `json:"type,omitempty"`
+
+	// Immutable makes the generated Secret immutable.
+	// +optional
+	Immutable *bool `json:"immutable,omitempty"`
+}
+
+// TemplateMetadata is the part of a Secret's metadata a SealedSecret carries.
+type TemplateMetadata struct {
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// SealedSecretStatus is what the controller last did with a SealedSecret.
+type SealedSecretStatus struct {
+	// ObservedGeneration is the generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions hold the Ready condition.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// KeyIDs are the keys that opened the values, so that values still
+	// sealed to an old key can be found and re-sealed.
+	// +optional
+	KeyIDs []string `json:"keyIDs,omitempty"`
+}
+
+// SealedSecret is a Secret whose values are sealed to a cluster's keys; the
+// controller in that cluster turns it into the Secret.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:path=sealedsecrets,singular=sealedsecret,shortName=sealed,scope=Namespaced
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type SealedSecret struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec SealedSecretSpec `json:"spec"`
+	// +optional
+	Status SealedSecretStatus `json:"status,omitempty"`
+}
+
+// SealedSecretList is a list of SealedSecrets.
+//
+// +kubebuilder:object:root=true
+type SealedSecretList struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []SealedSecret `json:"items"`
+}
+
