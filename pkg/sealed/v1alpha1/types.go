@@ -131,4 +131,3 @@ type SealedSecretList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []SealedSecret `json:"items"`
 }
-
