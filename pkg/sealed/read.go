@@ -1,0 +1,200 @@
+package sealed
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	sigsjson "sigs.k8s.io/json"
+	"sigs.k8s.io/yaml"
+
+	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
+)
+
+// MaxManifestSize bounds one input of [ReadManifests]: a few maximal Secrets.
+const MaxManifestSize = 8 << 20
+
+// Document is one object read from a manifest.
+type Document struct {
+	Source     string // where it was read from, as given to ReadManifests
+	Index      int    // 1-based position among the objects of Source
+	Kind       string
+	APIVersion string
+	Raw        []byte // the object as JSON
+}
+
+// ReadManifests reads the objects in r: multi-document YAML, or JSON (one
+// object or a stream of them). A List, or a typed list such as SecretList,
+// is replaced by its items. Errors name source and the document.
+func ReadManifests(r io.Reader, source string) ([]Document, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxManifestSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	if len(data) > MaxManifestSize {
+		return nil, fmt.Errorf("%s: input exceeds %d MiB", source, MaxManifestSize>>20)
+	}
+	var raws [][]byte
+	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+		raws, err = splitJSON(trimmed)
+	} else {
+		raws, err = splitYAML(data)
+	}
+	var docs []Document
+	for _, raw := range raws {
+		if docs, err = appendObject(docs, source, raw, false); err != nil {
+			return nil, err
+		}
+	}
+	if err != nil {
+		// A syntax error ends the input; it is reported after the documents
+		// before it were checked, with the number of the next document.
+		return nil, fmt.Errorf("%s: document %d: %w", source, len(docs)+1, err)
+	}
+	if len(docs) == 0 {
+		return nil, fmt.Errorf("%s: no objects found", source)
+	}
+	return docs, nil
+}
+
+// splitJSON returns each value of a JSON stream.
+func splitJSON(data []byte) ([][]byte, error) {
+	var raws [][]byte
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if err == io.EOF {
+			return raws, nil
+		}
+		if err != nil {
+			return raws, fmt.Errorf("invalid JSON: %w", err)
+		}
+		raws = append(raws, raw)
+	}
+}
+
+// splitYAML returns each non-empty document of a YAML stream, as JSON.
+func splitYAML(data []byte) ([][]byte, error) {
+	var raws [][]byte
+	rd := utilyaml.NewYAMLReader(bufio.NewReaderSize(bytes.NewReader(data), 64<<10))
+	for {
+		doc, err := rd.Read()
+		if err == io.EOF {
+			return raws, nil
+		}
+		if err != nil {
+			return raws, fmt.Errorf("invalid YAML: %w", err)
+		}
+		j, err := yaml.YAMLToJSON(doc)
+		if err != nil {
+			return raws, fmt.Errorf("invalid YAML: %w", err)
+		}
+		if string(j) == "null" {
+			continue // only comments or blank lines, as kubectl allows
+		}
+		raws = append(raws, j)
+	}
+}
+
+// header is the part of an object every document must have.
+type header struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Items      []json.RawMessage `json:"items"`
+}
+
+// appendObject checks raw and appends it, or its items if it is a list.
+func appendObject(docs []Document, source string, raw []byte, inList bool) ([]Document, error) {
+	at := func(err error) error { return fmt.Errorf("%s: document %d: %w", source, len(docs)+1, err) }
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil, at(fmt.Errorf("not an object but %s", jsonKind(raw)))
+	}
+	var h header
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return nil, at(fmt.Errorf("invalid object: %w", err))
+	}
+	if h.Kind == "" {
+		return nil, at(errors.New("object has no kind"))
+	}
+	if h.APIVersion == "" {
+		return nil, at(fmt.Errorf("%s has no apiVersion", h.Kind))
+	}
+	if isList(h) {
+		if inList {
+			return nil, at(errors.New("a list inside a list"))
+		}
+		var err error
+		for _, item := range h.Items {
+			if docs, err = appendObject(docs, source, item, true); err != nil {
+				return nil, err
+			}
+		}
+		return docs, nil
+	}
+	return append(docs, Document{Source: source, Index: len(docs) + 1, Kind: h.Kind, APIVersion: h.APIVersion, Raw: raw}), nil
+}
+
+func isList(h header) bool {
+	return h.Kind == "List" || strings.HasSuffix(h.Kind, "List") && h.Items != nil
+}
+
+// jsonKind names the kind of JSON value raw is, for errors that must not
+// quote it.
+func jsonKind(raw []byte) string {
+	switch {
+	case len(raw) == 0:
+		return "nothing"
+	case raw[0] == '[':
+		return "a list"
+	case raw[0] == '"':
+		return "a string"
+	case raw[0] == 't' || raw[0] == 'f':
+		return "a boolean"
+	}
+	return "a scalar"
+}
+
+// Secret decodes d as a Secret.
+func (d Document) Secret() (*corev1.Secret, error) {
+	var s corev1.Secret
+	if err := d.decode("v1", "Secret", &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// SealedSecret decodes d as a SealedSecret.
+func (d Document) SealedSecret() (*v1alpha1.SealedSecret, error) {
+	var ss v1alpha1.SealedSecret
+	if err := d.decode(v1alpha1.GroupVersion.String(), "SealedSecret", &ss); err != nil {
+		return nil, err
+	}
+	return &ss, nil
+}
+
+// decode unmarshals strictly: a misspelt field (stringdata, Data) is an
+// error rather than silently dropped data.
+func (d Document) decode(apiVersion, kind string, into any) error {
+	if d.Kind != kind {
+		return fmt.Errorf("%s: document %d is a %s, not a %s", d.Source, d.Index, d.Kind, kind)
+	}
+	if d.APIVersion != apiVersion {
+		return fmt.Errorf("%s: document %d is a %s of apiVersion %s, not %s", d.Source, d.Index, kind, d.APIVersion, apiVersion)
+	}
+	strict, err := sigsjson.UnmarshalStrict(d.Raw, into, sigsjson.DisallowUnknownFields)
+	if err == nil && len(strict) > 0 {
+		err = strict[0]
+	}
+	if err != nil {
+		return fmt.Errorf("%s: document %d: invalid %s: %w", d.Source, d.Index, kind, err)
+	}
+	return nil
+}

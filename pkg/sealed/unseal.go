@@ -1,0 +1,130 @@
+package sealed
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
+)
+
+// ValueError is a failure to open or seal one value. It names the data key;
+// Err is never about the value's content (see [crypto.Open]).
+type ValueError struct {
+	Key string
+	Err error
+}
+
+func (e *ValueError) Error() string { return fmt.Sprintf("key %q: %v", e.Key, e.Err) }
+
+func (e *ValueError) Unwrap() error { return e.Err }
+
+// FrameFor is the frame a value under key must carry to be used in ss.
+func FrameFor(ss *v1alpha1.SealedSecret, key string) crypto.Frame {
+	return crypto.Frame{Scope: scopeOf(ss), Namespace: ss.Namespace, Name: ss.Name, Key: key}
+}
+
+// scopeOf is the spec's scope, strict when unset as the CRD defaults it.
+func scopeOf(ss *v1alpha1.SealedSecret) crypto.Scope {
+	if ss.Spec.Scope == "" {
+		return crypto.ScopeStrict
+	}
+	return crypto.Scope(ss.Spec.Scope)
+}
+
+// checkSpec reports problems with ss itself, as opposed to one of its values.
+func checkSpec(ss *v1alpha1.SealedSecret) error {
+	if ss.Name == "" {
+		return fmt.Errorf("sealedsecret has no name")
+	}
+	if _, err := crypto.ParseScope(string(scopeOf(ss))); err != nil {
+		return fmt.Errorf("sealedsecret %s: %w", objectName(ss.Namespace, ss.Name), err)
+	}
+	return nil
+}
+
+// Unseal opens every value of ss with ids and returns the Secret it stands
+// for (name, namespace, template and data; no owner), with the sorted IDs of
+// the keys that opened its values. A value that does not open gives a
+// [*ValueError]; a SealedSecret with no name or an unknown scope gives a
+// plain error.
+func Unseal(ss *v1alpha1.SealedSecret, ids []*crypto.Identity) (*corev1.Secret, []crypto.KeyID, error) {
+	if err := checkSpec(ss); err != nil {
+		return nil, nil, err
+	}
+	s := &corev1.Secret{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        ss.Name,
+			Namespace:   ss.Namespace,
+			Labels:      maps.Clone(ss.Spec.Template.Metadata.Labels),
+			Annotations: maps.Clone(ss.Spec.Template.Metadata.Annotations),
+		},
+		Type: ss.Spec.Template.Type,
+		Data: make(map[string][]byte, len(ss.Spec.EncryptedData)),
+	}
+	if ss.Spec.Template.Immutable != nil {
+		immutable := *ss.Spec.Template.Immutable
+		s.Immutable = &immutable
+	}
+	var opened []crypto.KeyID
+	for _, key := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
+		value, id, err := crypto.Open(ss.Spec.EncryptedData[key], FrameFor(ss, key), ids)
+		if err != nil {
+			return nil, nil, &ValueError{Key: key, Err: err}
+		}
+		s.Data[key] = value
+		if !slices.Contains(opened, id) {
+			opened = append(opened, id)
+		}
+	}
+	slices.Sort(opened)
+	return s, opened, nil
+}
+
+// Reseal re-seals every value of ss to the recipients to, with the same
+// frame, opening it with ids. Values already sealed to exactly the keys of
+// to (as their key ID hints say) are left as they are, so re-sealing a
+// repository twice changes nothing the second time; changed reports whether
+// any value was replaced. On error ss is unchanged.
+func Reseal(ss *v1alpha1.SealedSecret, ids []*crypto.Identity, to []*crypto.Recipient) (changed bool, err error) {
+	if err := checkSpec(ss); err != nil {
+		return false, err
+	}
+	want := make([]crypto.KeyID, 0, len(to))
+	for _, r := range to {
+		if !slices.Contains(want, r.KeyID()) {
+			want = append(want, r.KeyID())
+		}
+	}
+	slices.Sort(want)
+	resealed := make(map[string]string)
+	for _, key := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
+		enc := ss.Spec.EncryptedData[key]
+		if hints, err := crypto.KeyIDs(enc); err == nil && len(want) > 0 && slices.Equal(sortedUnique(hints), want) {
+			continue
+		}
+		f := FrameFor(ss, key)
+		value, _, err := crypto.Open(enc, f, ids)
+		if err != nil {
+			return false, &ValueError{Key: key, Err: err}
+		}
+		resealed[key], err = crypto.Seal(to, f, value)
+		clear(value)
+		if err != nil {
+			return false, &ValueError{Key: key, Err: err}
+		}
+	}
+	maps.Copy(ss.Spec.EncryptedData, resealed)
+	return len(resealed) > 0, nil
+}
+
+func sortedUnique(ids []crypto.KeyID) []crypto.KeyID {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
