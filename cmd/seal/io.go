@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/sealkit/sealkit/internal/atomicfile"
+	"github.com/sealkit/sealkit/pkg/sealed"
+)
+
+// maxInput bounds what seal reads from one file or stdin: a few maximal
+// Secrets, not an unbounded stream.
+const maxInput = 8 << 20
+
+// maxSecretSize is Kubernetes' limit on the total size of a Secret's data.
+const maxSecretSize = 1 << 20
+
+// readInput reads all of FILE, or stdin for "" and "-", and returns it with
+// the name messages use for it.
+func readInput(stdin io.Reader, path string) ([]byte, string, error) {
+	if path == "" || path == "-" {
+		b, err := readBounded(stdin, maxInput, "stdin")
+		return b, "stdin", err
+	}
+	b, err := readFileBounded(path)
+	return b, path, err
+}
+
+func readFileBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fileError(path, err)
+	}
+	defer f.Close()
+	return readBounded(f, maxInput, path)
+}
+
+// fileError names path once: os errors already carry it with the operation.
+func fileError(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", path, pe.Err)
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
+func readBounded(r io.Reader, limit int64, name string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s: input is larger than %d MiB", name, limit>>20)
+	}
+	return b, nil
+}
+
+// readDocuments reads the manifests in FILE or stdin; an input with none is
+// an error.
+func readDocuments(stdin io.Reader, path string) ([]sealed.Document, string, error) {
+	b, source, err := readInput(stdin, path)
+	if err != nil {
+		return nil, source, err
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, source, withHint(fmt.Errorf("%s: input is empty", source),
+			"pipe manifests in, or give -f FILE")
+	}
+	docs, err := sealed.ReadManifests(bytes.NewReader(b), source)
+	if err != nil {
+		return nil, source, withHint(prefixSource(source, err), "input must be Kubernetes manifests in YAML or JSON")
+	}
+	if len(docs) == 0 {
+		return nil, source, withHint(fmt.Errorf("%s: no manifests in input", source),
+			"pipe a Secret manifest in, or give -f FILE")
+	}
+	return docs, source, nil
+}
+
+// prefixSource names the source at the start of err's message unless the
+// message already starts with it.
+func prefixSource(source string, err error) error {
+	if bytes.HasPrefix([]byte(err.Error()), []byte(source)) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", source, err)
+}
+
+// docName is how messages name a document: by its position, from 1.
+func docName(d sealed.Document) string {
+	return fmt.Sprintf("%s: document %d", d.Source, d.Index)
+}
+
+// outputOptions are -o and -w: the format and destination of manifests.
+type outputOptions struct {
+	format    string
+	formatSet bool
+	file      string
+}
+
+func (o *outputOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.format, "output", "o", "yaml", "output `FORMAT`: yaml or json")
+	fs.StringVarP(&o.file, "write", "w", "", "write to `FILE` (atomically) instead of stdout")
+}
+
+func (o *outputOptions) complete(cmd *cobra.Command) error {
+	o.formatSet = cmd.Flags().Changed("output")
+	if o.format != "yaml" && o.format != "json" {
+		return usageErrorf("-o %q: want yaml or json", o.format)
+	}
+	return nil
+}
+
+// write renders every object first, so that nothing is written unless all
+// of it is ready, then writes stdout or the file (atomically, with perm).
+func (o *outputOptions) write(out io.Writer, objs []runtime.Object, perm os.FileMode) error {
+	var buf bytes.Buffer
+	if err := sealed.WriteManifests(&buf, objs, o.format); err != nil {
+		return fmt.Errorf("writing manifests: %w", err)
+	}
+	if o.file == "" || o.file == "-" {
+		_, err := out.Write(buf.Bytes())
+		return err
+	}
+	if err := atomicfile.WriteFile(o.file, buf.Bytes(), perm); err != nil {
+		return fmt.Errorf("writing %s: %w", o.file, err)
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// Streams are the standard streams a command reads and writes. Commands
+// never touch os.Stdin, os.Stdout or os.Stderr: tests run them in-process.
+type Streams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// Main runs seal with args (without the program name) and returns its exit
+// code; main and the tests both call it.
+func Main(args []string, s Streams) int {
+	root := newRootCmd(s)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteC()
+	if err == nil {
+		return ExitOK
+	}
+	report(s.ErrOut, err, "run '"+cmd.CommandPath()+" --help' for usage")
+	return exitCode(err)
+}
+
+// newRootCmd builds the command tree. The root command itself seals.
+func newRootCmd(s Streams) *cobra.Command {
+	root := newSealCmd(s)
+	root.SilenceErrors = true
+	root.SilenceUsage = true
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &cliError{code: ExitUsage, err: err}
+	})
+	root.AddCommand(
+		newCreateCmd(s),
+		newUnsealCmd(s),
+		newKeysCmd(s),
+		newVersionCmd(s),
+		newCompletionCmd(s),
+	)
+	return root
+}
+
+// runE adapts a command's Complete/Validate/Run to cobra, marking the errors
+// Run returns as runtime errors.
+func runE(c interface {
+	Complete(cmd *cobra.Command, args []string) error
+	Validate() error
+	Run() error
+}) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := c.Complete(cmd, args); err != nil {
+			return runtimeError(err)
+		}
+		if err := c.Validate(); err != nil {
+			return runtimeError(err)
+		}
+		return runtimeError(c.Run())
+	}
+}
+
+// exactArgs is cobra.ExactArgs with a message naming what is missing.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageErrorf("%s takes %s, got %d arguments", cmd.CommandPath(), what, len(args))
+		}
+		return nil
+	}
+}
