@@ -41,10 +41,11 @@ func ReadManifests(r io.Reader, source string) ([]Document, error) {
 		return nil, fmt.Errorf("%s: input exceeds %d MiB", source, MaxManifestSize>>20)
 	}
 	var raws [][]byte
+	var splitErr error
 	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
-		raws, err = splitJSON(trimmed)
+		raws, splitErr = splitJSON(trimmed)
 	} else {
-		raws, err = splitYAML(data)
+		raws, splitErr = splitYAML(data)
 	}
 	var docs []Document
 	for _, raw := range raws {
@@ -52,10 +53,10 @@ func ReadManifests(r io.Reader, source string) ([]Document, error) {
 			return nil, err
 		}
 	}
-	if err != nil {
+	if splitErr != nil {
 		// A syntax error ends the input; it is reported after the documents
 		// before it were checked, with the number of the next document.
-		return nil, fmt.Errorf("%s: document %d: %w", source, len(docs)+1, err)
+		return nil, fmt.Errorf("%s: document %d: %w", source, len(docs)+1, splitErr)
 	}
 	if len(docs) == 0 {
 		return nil, fmt.Errorf("%s: no objects found", source)

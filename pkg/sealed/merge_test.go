@@ -1,0 +1,116 @@
+package sealed
+
+import (
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
+)
+
+func sealedFixture(name, namespace, scope string, data map[string]string) *v1alpha1.SealedSecret {
+	return &v1alpha1.SealedSecret{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
+		Spec:       v1alpha1.SealedSecretSpec{Scope: scope, EncryptedData: data},
+	}
+}
+
+func TestMerge(t *testing.T) {
+	dst := sealedFixture("db", "shop", "", map[string]string{"a": "old-a", "b": "old-b"})
+	dst.Spec.Template.Type = corev1.SecretTypeOpaque
+	dst.Spec.Template.Metadata.Labels = map[string]string{"keep": "1", "over": "dst"}
+	src := sealedFixture("db", "shop", "strict", map[string]string{"b": "new-b", "c": "new-c"})
+	src.Spec.Template.Type = corev1.SecretTypeTLS
+	src.Spec.Template.Metadata.Labels = map[string]string{"over": "src"}
+	src.Spec.Template.Metadata.Annotations = map[string]string{"note": "x"}
+	if err := Merge(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"a": "old-a", "b": "new-b", "c": "new-c"}
+	if !maps.Equal(dst.Spec.EncryptedData, want) {
+		t.Errorf("encryptedData = %v, want %v", dst.Spec.EncryptedData, want)
+	}
+	if !maps.Equal(dst.Spec.Template.Metadata.Labels, map[string]string{"keep": "1", "over": "src"}) ||
+		dst.Spec.Template.Metadata.Annotations["note"] != "x" {
+		t.Errorf("template metadata = %+v", dst.Spec.Template.Metadata)
+	}
+	if dst.Spec.Template.Type != corev1.SecretTypeOpaque {
+		t.Errorf("type = %q, want dst's kept", dst.Spec.Template.Type)
+	}
+
+	empty := sealedFixture("db", "shop", "strict", nil)
+	if err := Merge(empty, src); err != nil || len(empty.Spec.EncryptedData) != 2 || empty.Spec.Template.Type != corev1.SecretTypeTLS {
+		t.Errorf("merge into empty: err %v, %+v", err, empty.Spec)
+	}
+}
+
+func TestMergeErrors(t *testing.T) {
+	dst := sealedFixture("db", "shop", "strict", map[string]string{"a": "x"})
+	tests := []struct {
+		name string
+		src  *v1alpha1.SealedSecret
+		want string
+	}{
+		{"other name", sealedFixture("web", "shop", "strict", nil), "shop/web into shop/db"},
+		{"other namespace", sealedFixture("db", "dev", "strict", nil), "dev/db into shop/db"},
+		{"other scope", sealedFixture("db", "shop", "cluster", nil), "scope cluster into scope strict"},
+		{"nil", nil, "nothing to merge"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := dst.DeepCopy()
+			err := Merge(c, tt.src)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+			if !maps.Equal(c.Spec.EncryptedData, dst.Spec.EncryptedData) {
+				t.Error("dst changed on error")
+			}
+		})
+	}
+}
+
+func TestReseal(t *testing.T) {
+	oldID, newID := newIdentity(t), newIdentity(t)
+	ss, err := Seal(testSecret(), SealOptions{Recipients: []*crypto.Recipient{oldID.Recipient()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := []*crypto.Recipient{newID.Recipient()}
+
+	stranger := newIdentity(t)
+	before := maps.Clone(ss.Spec.EncryptedData)
+	if _, err := Reseal(ss, []*crypto.Identity{stranger}, to); err == nil {
+		t.Fatal("reseal with a key that opens nothing: no error")
+	} else if ve := (*ValueError)(nil); !errors.As(err, &ve) {
+		t.Errorf("error %v is not a *ValueError", err)
+	}
+	if !maps.Equal(before, ss.Spec.EncryptedData) {
+		t.Error("failed reseal changed the object")
+	}
+
+	changed, err := Reseal(ss, []*crypto.Identity{oldID}, to)
+	if err != nil || !changed {
+		t.Fatalf("reseal: changed %v, err %v", changed, err)
+	}
+	for k, v := range ss.Spec.EncryptedData {
+		ids, err := crypto.KeyIDs(v)
+		if err != nil || !slices.Equal(ids, []crypto.KeyID{newID.KeyID()}) {
+			t.Errorf("%s sealed to %v (%v)", k, ids, err)
+		}
+	}
+	out, opened, err := Unseal(ss, []*crypto.Identity{newID})
+	if err != nil || string(out.Data["password"]) != canary || !slices.Equal(opened, []crypto.KeyID{newID.KeyID()}) {
+		t.Fatalf("unseal after reseal: %v, opened %v", err, opened)
+	}
+	again, err := Reseal(ss, nil, to)
+	if err != nil || again {
+		t.Errorf("second reseal: changed %v, err %v; want no change and no key needed", again, err)
+	}
+}
