@@ -39,6 +39,7 @@ func TestScripts(t *testing.T) {
 			"perm":       cmdPerm,
 			"wrapraw":    cmdWrapRaw,
 			"keyring":    cmdKeyring,
+			"concat":     cmdConcat,
 		},
 	})
 }
@@ -175,4 +176,16 @@ func cmdKeyring(ts *testscript.TestScript, neg bool, args []string) {
 		fmt.Fprintf(&b, "# id: %s created: 2026-11-25T23:00:00Z state: active\n%s\n", r.KeyID(), r)
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(b.String()), 0o644))
+}
+
+// concat OUT IN...: join YAML files as documents of one stream.
+func cmdConcat(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: concat OUT IN...")
+	}
+	var parts []string
+	for _, f := range args[1:] {
+		parts = append(parts, ts.ReadFile(f))
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(strings.Join(parts, "---\n")), 0o644))
 }
