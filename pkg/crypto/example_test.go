@@ -62,7 +62,7 @@ func ExampleKeyIDs() {
 	ids, err := crypto.KeyIDs(enc)
 	fmt.Println(len(ids), ids[0] == a.KeyID(), ids[1] == b.KeyID(), err)
 
-	_, err = crypto.KeyIDs(enc[:len(enc)-8])
+	_, err = crypto.KeyIDs("sealkit:v1:0123456789abcdef:bm90IGFnZQ==")
 	fmt.Println(err)
 	// Output:
 	// 2 true true <nil>
