@@ -69,7 +69,13 @@ func Seal(recipients []*Recipient, f Frame, value []byte) (string, error) {
 	if err := w.Close(); err != nil {
 		return "", fmt.Errorf("sealing: %w", err)
 	}
-	return prefix + strings.Join(ids, ",") + ":" + base64.StdEncoding.EncodeToString(file.Bytes()), nil
+	enc := prefix + strings.Join(ids, ",") + ":" + base64.StdEncoding.EncodeToString(file.Bytes())
+	// Only a near-maximal value sealed to dozens of post-quantum keys gets
+	// here; refusing now beats writing a value no one can open.
+	if len(enc) > maxEncodedSize {
+		return "", ErrTooLarge
+	}
+	return enc, nil
 }
 
 // decode splits an encoded value into its key ID hints and age file.

@@ -129,6 +129,17 @@ func TestTooLarge(t *testing.T) {
 	}
 }
 
+func TestSealTooManyRecipientsForMaxValue(t *testing.T) {
+	id := testKeys().pq
+	rs := make([]*Recipient, 60)
+	for i := range rs {
+		rs[i] = id.Recipient()
+	}
+	if _, err := Seal(rs, strictFrame, make([]byte, MaxValueSize)); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("got %v, want ErrTooLarge", err)
+	}
+}
+
 func TestKeyIDs(t *testing.T) {
 	k := testKeys()
 	enc := mustSeal(t, strictFrame, "v", k.pq, k.pq2, k.pq)
