@@ -34,7 +34,7 @@ prints its public key (recipient) and key ID. Seal to the key with
 
 The identity is printed only with -o -.`,
 		Example: `  seal keys generate -o recovery.key
-  seal keys generate -o - | age-encrypt-it-elsewhere`,
+  seal keys generate -o - | age -p -o recovery.key.age   # keep it only encrypted`,
 		Args: cobra.NoArgs,
 		RunE: runE(o),
 	}
