@@ -1,0 +1,237 @@
+// Package repoconfig reads .sealkit.yaml, the file at the root of a GitOps
+// repository that maps paths in it to the keys their SealedSecrets are
+// sealed to, so that seal and seal lint need no flags there.
+//
+// # Format
+//
+//	defaults:                   # optional: fields a matching rule leaves empty
+//	  recovery: [age1pq1…]
+//	rules:                      # first match wins
+//	- path: clusters/prod/**    # slash-separated glob, relative to this file
+//	  keys: [keys/prod.keys]    # public keyring files, relative to this file
+//	  recipients: [age1pq1…]    # more recipients to seal to
+//	  scope: strict             # strict, namespace or cluster
+//	  recovery: [age1pq1…]      # recovery recipients added to every sealing
+//	  context: prod             # kube context for online commands
+//
+// Parsing is strict: an unknown field is an error naming the file and line.
+// See [Match] for the glob syntax and docs/gitops.md for the full reference.
+package repoconfig
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sealkit/sealkit/pkg/crypto"
+)
+
+// FileName is the name of the configuration file.
+const FileName = ".sealkit.yaml"
+
+// MaxSize bounds the configuration file: far more than any real one.
+const MaxSize = 1 << 20
+
+// Rule maps the paths that match Path to the keys and settings used for
+// the SealedSecrets there.
+type Rule struct {
+	Path       string   `yaml:"path"`
+	Keys       []string `yaml:"keys"`
+	Recipients []string `yaml:"recipients"`
+	Scope      string   `yaml:"scope"`
+	Recovery   []string `yaml:"recovery"`
+	Context    string   `yaml:"context"`
+
+	// Line is where the rule starts in the file, for messages.
+	Line int `yaml:"-"`
+}
+
+// Config is a parsed .sealkit.yaml.
+type Config struct {
+	// File is the absolute path of the configuration file; keyring paths
+	// and globs are relative to its directory.
+	File     string
+	Defaults *Rule
+	Rules    []Rule
+}
+
+// Dir is the directory the configuration's paths are relative to.
+func (c *Config) Dir() string { return filepath.Dir(c.File) }
+
+// Load reads and parses the configuration file at path.
+func Load(path string) (*Config, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(abs)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("%s: exceeds %d bytes", path, MaxSize)
+	}
+	return Parse(data, abs)
+}
+
+// Find returns the configuration file that applies in dir: the first
+// .sealkit.yaml found in dir or its parents. The search stops at the
+// filesystem root, or after a directory holding .git (a repository's root)
+// has been checked. It returns "" when there is none.
+func Find(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, FileName)
+		fi, err := os.Stat(p)
+		switch {
+		case err == nil && !fi.IsDir():
+			return p, nil
+		case err != nil && !errors.Is(err, fs.ErrNotExist) && !isNotDir(err):
+			return "", err
+		}
+		if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
+			return "", nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", nil
+		}
+		dir = parent
+	}
+}
+
+func isNotDir(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "not a directory")
+}
+
+// ForFile finds the configuration that applies to file (which need not
+// exist yet: it may be about to be written) by walking up from file's
+// directory, and returns the rule that applies to it. It returns nil and no
+// error when there is no configuration file or no rule matches.
+func ForFile(file string) (*Applied, error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil, err
+	}
+	p, err := Find(filepath.Dir(abs))
+	if err != nil || p == "" {
+		return nil, err
+	}
+	c, err := Load(p)
+	if err != nil {
+		return nil, err
+	}
+	return c.Lookup(abs), nil
+}
+
+// Applied is the outcome of looking a path up in a configuration: a rule
+// (with the defaults filled in) and its values resolved.
+type Applied struct {
+	Config *Config
+	// Rule is the index of the matching rule, or -1 when only the defaults
+	// apply.
+	Rule int
+	// Line is where the rule (or defaults) starts in the file.
+	Line    int
+	Pattern string
+	// Keys are the keyring files, absolute.
+	Keys       []string
+	Recipients []*crypto.Recipient
+	Recovery   []*crypto.Recipient
+	// Scope is empty when neither the rule nor the defaults set one.
+	Scope   crypto.Scope
+	Context string
+}
+
+// String says which rule applied, for seal -v.
+func (a *Applied) String() string {
+	if a.Rule < 0 {
+		return fmt.Sprintf("%s:%d: defaults", a.Config.File, a.Line)
+	}
+	return fmt.Sprintf("%s:%d: rule %d (path %s)", a.Config.File, a.Line, a.Rule+1, a.Pattern)
+}
+
+// Lookup returns what applies to file (absolute, or relative to the
+// working directory): the first rule whose glob matches its path relative
+// to the configuration's directory, completed by the defaults; the defaults
+// alone when no rule matches; nil when there are no defaults either, or
+// file is outside the configuration's directory.
+func (c *Config) Lookup(file string) *Applied {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil
+	}
+	rel, err := filepath.Rel(c.Dir(), abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil
+	}
+	rel = filepath.ToSlash(rel)
+	for i := range c.Rules {
+		if Match(c.Rules[i].Path, rel) {
+			return c.apply(i, &c.Rules[i])
+		}
+	}
+	if c.Defaults != nil {
+		return c.apply(-1, &Rule{Line: c.Defaults.Line})
+	}
+	return nil
+}
+
+// apply fills in r's empty fields from the defaults and resolves them.
+// Parse has already checked every value, so nothing here fails.
+func (c *Config) apply(i int, r *Rule) *Applied {
+	merged := *r
+	if d := c.Defaults; d != nil {
+		merged.Keys = or(merged.Keys, d.Keys)
+		merged.Recipients = or(merged.Recipients, d.Recipients)
+		merged.Recovery = or(merged.Recovery, d.Recovery)
+		merged.Scope = or(merged.Scope, d.Scope)
+		merged.Context = or(merged.Context, d.Context)
+	}
+	a := &Applied{Config: c, Rule: i, Line: r.Line, Pattern: r.Path,
+		Scope: crypto.Scope(merged.Scope), Context: merged.Context}
+	for _, k := range merged.Keys {
+		a.Keys = append(a.Keys, c.resolve(k))
+	}
+	a.Recipients = mustRecipients(merged.Recipients)
+	a.Recovery = mustRecipients(merged.Recovery)
+	return a
+}
+
+func (c *Config) resolve(p string) string {
+	p = filepath.FromSlash(p)
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir(), p)
+}
+
+func or[T interface{ ~string | ~[]string }](v, def T) T {
+	if len(v) == 0 {
+		return def
+	}
+	return v
+}
+
+func mustRecipients(ss []string) []*crypto.Recipient {
+	var out []*crypto.Recipient
+	for _, s := range ss {
+		if r, err := crypto.ParseRecipient(s); err == nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
