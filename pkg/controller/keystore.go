@@ -1,0 +1,141 @@
+package controller
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sealkit/sealkit/pkg/crypto"
+)
+
+// key is one loaded key Secret.
+type key struct {
+	id       crypto.KeyID
+	identity *crypto.Identity
+	created  time.Time
+	// state is the effective state: the label, unless a newer active key
+	// demoted this one to retained (see resolveStates).
+	state KeyState
+	// labelled is the state label as found on the Secret.
+	labelled KeyState
+	secret   string // name of the Secret
+	rotate   string // value of AnnotationRotate
+	// resourceVersion of the Secret, so relabelling never overwrites a
+	// concurrent change.
+	resourceVersion string
+}
+
+// KeyStore holds the keys loaded from the key Secrets. It is safe for
+// concurrent use; the reconciler reads it on every unseal.
+type KeyStore struct {
+	mu     sync.RWMutex
+	keys   []key // newest first
+	loaded bool
+	subs   []chan struct{}
+}
+
+// NewKeyStore returns an empty store; [SetupKeys] creates and fills the one a
+// controller uses.
+func NewKeyStore() *KeyStore { return &KeyStore{} }
+
+// Identities returns the keys that may open values: the active key first,
+// then retained and compromised keys, newest first. Retired keys are never
+// returned.
+func (s *KeyStore) Identities() []*crypto.Identity {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var ids []*crypto.Identity
+	for _, k := range s.keys {
+		if k.state == KeyActive {
+			ids = append(ids, k.identity)
+		}
+	}
+	for _, k := range s.keys {
+		if k.state == KeyRetained || k.state == KeyCompromised {
+			ids = append(ids, k.identity)
+		}
+	}
+	return ids
+}
+
+// Active returns the active key, or nil until one is loaded.
+func (s *KeyStore) Active() *crypto.Identity {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, k := range s.keys {
+		if k.state == KeyActive {
+			return k.identity
+		}
+	}
+	return nil
+}
+
+// Recipients returns the recipients to seal to: the active key's.
+func (s *KeyStore) Recipients() []*crypto.Recipient {
+	if a := s.Active(); a != nil {
+		return []*crypto.Recipient{a.Recipient()}
+	}
+	return nil
+}
+
+// Retired returns the IDs of retired keys, newest first.
+func (s *KeyStore) Retired() []crypto.KeyID {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var ids []crypto.KeyID
+	for _, k := range s.keys {
+		if k.state == KeyRetired {
+			ids = append(ids, k.id)
+		}
+	}
+	return ids
+}
+
+// Subscribe returns a new channel that receives a value (without blocking the
+// store; one pending signal at most) whenever the set of keys or their
+// states change.
+func (s *KeyStore) Subscribe() <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	s.mu.Lock()
+	s.subs = append(s.subs, ch)
+	s.mu.Unlock()
+	return ch
+}
+
+// snapshot returns a copy of the keys, newest first.
+func (s *KeyStore) snapshot() []key {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.keys)
+}
+
+// set replaces the keys (already resolved, newest first) and signals the
+// subscribers if anything they can observe changed.
+func (s *KeyStore) set(keys []key) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	changed := !s.loaded || !slices.EqualFunc(s.keys, keys, func(a, b key) bool {
+		return a.id == b.id && a.state == b.state && a.created.Equal(b.created) && a.rotate == b.rotate
+	})
+	s.keys, s.loaded = keys, true
+	if !changed {
+		return
+	}
+	for _, ch := range s.subs {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// readyCheck is a healthz.Checker: not ready until an active key is loaded,
+// so a controller that cannot get or create its key is visibly unready.
+func (s *KeyStore) readyCheck(*http.Request) error {
+	if s.Active() == nil {
+		return errors.New("no active key loaded")
+	}
+	return nil
+}
