@@ -24,6 +24,6 @@ cd "$root"
 "$bin" object paths=./pkg/sealed/...
 "$bin" crd paths=./pkg/sealed/... output:crd:artifacts:config=manifests/crd
 
-# RBAC for the controller goes here once pkg/controller carries its
-# +kubebuilder:rbac markers, for example:
-#   "$bin" rbac:roleName=seal-controller paths=./pkg/controller/... output:rbac:artifacts:config=manifests/rbac
+# ClusterRole and namespaced Roles of the controller from the +kubebuilder:rbac
+# markers in pkg/controller (bindings: manifests/rbac_bindings.yaml).
+"$bin" rbac:roleName=seal-controller paths=./pkg/controller/... output:rbac:artifacts:config=manifests/rbac
