@@ -95,13 +95,25 @@ func splitYAML(data []byte) ([][]byte, error) {
 		}
 		j, err := yaml.YAMLToJSON(doc)
 		if err != nil {
-			return raws, fmt.Errorf("invalid YAML: %w", err)
+			return raws, fmt.Errorf("invalid YAML: %w", redactYAMLError(err))
 		}
 		if string(j) == "null" {
 			continue // only comments or blank lines, as kubectl allows
 		}
 		raws = append(raws, j)
 	}
+}
+
+// redactYAMLError withholds the YAML parser's messages that quote the input
+// (a key or value of the wrong type), which could be a secret value.
+func redactYAMLError(err error) error {
+	msg := err.Error()
+	for _, quoting := range []string{"`", "invalid map key", "cannot unmarshal"} {
+		if strings.Contains(msg, quoting) {
+			return errors.New("a key or value that cannot be represented as JSON (details withheld: they would quote the document)")
+		}
+	}
+	return err
 }
 
 // header is the part of an object every document must have.

@@ -62,6 +62,8 @@ func TestReadManifestsErrors(t *testing.T) {
 		{"invalid json", `{"apiVersion":"v1","kind":"Secret"} {"kind":`, "stdin: document 2: invalid JSON"},
 		{"list item not object", `{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Secret"},"x"]}`, "stdin: document 2: not an object"},
 		{"nested list", `{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"List","items":[]}]}`, "stdin: document 1: a list inside a list"},
+		{"complex map key", "apiVersion: v1\nkind: Secret\n? {a: " + canary + "}\n: b\n", "stdin: document 1: invalid YAML: a key or value that cannot be"},
+		{"mistyped value", "apiVersion: v1\nkind: Secret\nstringData: {a: !!int " + canary + "}\n", "stdin: document 1: invalid YAML: a key or value that cannot be"},
 		{"too large", secret + "# " + strings.Repeat("x", MaxManifestSize), "stdin: input exceeds 8 MiB"},
 	}
 	for _, tt := range tests {
@@ -142,3 +144,30 @@ kind: Secret
 }
 
 func second[T any](_ T, err error) error { return err }
+
+func FuzzReadManifests(f *testing.F) {
+	f.Add("apiVersion: v1\nkind: Secret\nmetadata: {name: a}\ndata: {k: dg==}\n---\napiVersion: v1\nkind: ConfigMap\n")
+	f.Add(`{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Secret","stringData":{"a":"b"}}]}`)
+	f.Add(`{"apiVersion":"v1","kind":"Secret"}{"apiVersion":"v1","kind":"Secret"}`)
+	f.Add("- 1\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		docs, err := ReadManifests(strings.NewReader(in), "fuzz")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz: ") {
+				t.Fatalf("error does not name the source: %v", err)
+			}
+			return
+		}
+		if len(docs) == 0 {
+			t.Fatal("no documents and no error")
+		}
+		for i, d := range docs {
+			if d.Index != i+1 || d.Kind == "" || d.APIVersion == "" {
+				t.Fatalf("document %d: %+v", i+1, d)
+			}
+			// Decoding may fail but must not panic.
+			_, _ = d.Secret()
+			_, _ = d.SealedSecret()
+		}
+	})
+}
