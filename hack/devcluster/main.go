@@ -22,6 +22,9 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/go-logr/logr"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/sealkit/sealkit/internal/testenv"
 )
 
@@ -43,6 +46,9 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	dieWithParent()
+	// envtest logs through controller-runtime, which complains after 30 s if no
+	// logger was ever set; it has nothing to say that -v does not show.
+	log.SetLogger(logr.Discard())
 
 	if *kubeconfig == "" {
 		root, err := testenv.ModuleRoot()
