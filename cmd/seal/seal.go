@@ -43,6 +43,7 @@ Only the cluster holding the private keys can open the result.`,
 // Complete resolves the flags' values.
 func (o *sealOptions) Complete(cmd *cobra.Command, _ []string) error {
 	o.raw.complete(cmd)
+	o.config.input = o.filename
 	return o.sealingOptions.complete(cmd)
 }
 

@@ -26,6 +26,7 @@ type sealingOptions struct {
 	namespace      string
 	allowEmptyData bool
 	mergeInto      string
+	config         configOptions
 
 	// Resolved by complete.
 	scope    crypto.Scope
@@ -40,6 +41,7 @@ func (o *sealingOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.namespace, "namespace", "n", "", "`NAMESPACE` of the Secret (default: the manifest's, else \"default\")")
 	fs.BoolVar(&o.allowEmptyData, "allow-empty-data", false, "seal a Secret that has no data")
 	fs.StringVar(&o.mergeInto, "merge-into", "", "add or replace the sealed keys in this existing SealedSecret `FILE`, in place")
+	o.config.addFlags(fs)
 }
 
 func (o *sealingOptions) complete(cmd *cobra.Command) error {
@@ -54,7 +56,7 @@ func (o *sealingOptions) complete(cmd *cobra.Command) error {
 	if o.mergeInto != "" && o.output.file != "" {
 		return usageErrorf("--merge-into writes its FILE in place: -w cannot be given too")
 	}
-	o.sealTo, err = o.recipients.resolve()
+	o.sealTo, err = o.resolveRecipients(cmd)
 	return err
 }
 
