@@ -1,0 +1,97 @@
+package controller
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
+)
+
+// SetupReconciler registers the SealedSecret reconciler with mgr. It runs on
+// the leader only, opens values with the identities of keys, heals drift of
+// the Secrets it owns, and looks again at SealedSecrets that a key change may
+// affect.
+func SetupReconciler(mgr ctrl.Manager, keys *KeyStore, opts ReconcilerOptions) error {
+	return setupReconciler(mgr, keys, opts)
+}
+
+func setupReconciler(mgr ctrl.Manager, keys keySource, opts ReconcilerOptions) error {
+	r := &Reconciler{
+		client:   mgr.GetClient(),
+		reader:   mgr.GetAPIReader(),
+		scheme:   mgr.GetScheme(),
+		recorder: mgr.GetEventRecorder("seal-controller"),
+		keys:     keys,
+		usage:    newKeyUsage(),
+		opts:     opts,
+	}
+	registerReconcilerMetrics(r.usage)
+	changed := keys.Subscribe() // now, so that no change is missed before start
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("sealedsecret").
+		// Status-only updates (our own patches) need no reconcile.
+		For(&v1alpha1.SealedSecret{}, builder.WithPredicates(
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Owns(&corev1.Secret{}).
+		WatchesRawSource(source.Func(func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+			go r.watchKeys(ctx, changed, q)
+			return nil
+		})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: orDefault(opts.Concurrency, DefaultConcurrency)}).
+		Complete(r)
+}
+
+// watchKeys enqueues, on every key change, the SealedSecrets it may
+// concern: those not Ready (a new or imported key may open them) and those
+// opened by a key no longer loaded (retired).
+func (r *Reconciler) watchKeys(ctx context.Context, changed <-chan struct{}, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	log := ctrl.LoggerFrom(ctx).WithName("key-changes")
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		}
+		loaded := map[string]bool{}
+		for _, id := range r.keys.Identities() {
+			loaded[string(id.KeyID())] = true
+		}
+		list := &v1alpha1.SealedSecretList{}
+		if err := r.client.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
+			log.Error(err, "listing SealedSecrets after a key change")
+			continue
+		}
+		n := 0
+		for i := range list.Items {
+			if affectedByKeys(&list.Items[i], loaded) {
+				q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+				n++
+			}
+		}
+		log.V(1).Info("keys changed", "enqueued", n)
+	}
+}
+
+func affectedByKeys(ss *v1alpha1.SealedSecret, loaded map[string]bool) bool {
+	c := meta.FindStatusCondition(ss.Status.Conditions, v1alpha1.ConditionReady)
+	if c == nil || c.Status != metav1.ConditionTrue || ss.Status.ObservedGeneration != ss.Generation {
+		return true
+	}
+	for _, id := range ss.Status.KeyIDs {
+		if !loaded[id] {
+			return true
+		}
+	}
+	return false
+}

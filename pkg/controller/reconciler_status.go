@@ -1,0 +1,85 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
+)
+
+// finish is the deferred end of every reconcile that got as far as the
+// steps: it patches the status when it changed (observedGeneration, Ready,
+// keyIDs), records metrics and emits an event when something changed. A
+// transient error before any verdict leaves the status alone.
+func (r *Reconciler) finish(ctx context.Context, o *outcome, res ctrl.Result, err error) (ctrl.Result, error) {
+	if o.reason == "" {
+		return res, err
+	}
+	obj := o.source()
+	before := obj.DeepCopy()
+	prev := meta.FindStatusCondition(before.Status.Conditions, v1alpha1.ConditionReady)
+
+	status := metav1.ConditionFalse
+	if o.reason == v1alpha1.ReasonUnsealed {
+		status = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{
+		Type:               v1alpha1.ConditionReady,
+		Status:             status,
+		Reason:             o.reason,
+		Message:            o.message,
+		ObservedGeneration: obj.Generation,
+	})
+	obj.Status.ObservedGeneration = obj.Generation
+	obj.Status.KeyIDs = o.keyIDs
+	if !equality.Semantic.DeepEqual(before.Status, obj.Status) {
+		if perr := r.client.Status().Patch(ctx, obj, client.MergeFrom(before)); perr != nil {
+			// Not terminal: the verdict must reach the status.
+			return ctrl.Result{}, fmt.Errorf("patching status: %w", perr)
+		}
+	}
+
+	if o.attempts || o.reason != v1alpha1.ReasonUnsealed {
+		unsealTotal.WithLabelValues(o.reason).Inc()
+	}
+	r.usage.set(client.ObjectKeyFromObject(obj), o.keyIDs)
+	r.event(obj, o, prev, status)
+
+	if o.reason == v1alpha1.ReasonSecretConflict {
+		// Foreign Secrets are not watched: look again later.
+		return ctrl.Result{RequeueAfter: orDefault(r.opts.ConflictRetry, time.Minute)}, nil
+	}
+	// A terminal error is not retried: the SealedSecret or a key change
+	// brings it back.
+	return res, err
+}
+
+// event tells about changes only: a Secret written, or a new verdict. An
+// unchanged SealedSecret on resync or restart emits nothing.
+func (r *Reconciler) event(obj *v1alpha1.SealedSecret, o *outcome, prev *metav1.Condition, status metav1.ConditionStatus) {
+	switch {
+	case o.write != "":
+		r.recorder.Eventf(obj, nil, corev1.EventTypeNormal, o.reason, capitalize(o.write)+"Secret", "%s", o.message)
+	case prev == nil || prev.Reason != o.reason || prev.Status != status:
+		typ := corev1.EventTypeWarning
+		if status == metav1.ConditionTrue {
+			typ = corev1.EventTypeNormal
+		}
+		r.recorder.Eventf(obj, nil, typ, o.reason, "Unseal", "%s", o.message)
+	}
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
