@@ -11,14 +11,21 @@ trap 'rm -rf "$tmp"' EXIT
 (cd "$repo" && git ls-files -z --cached --others --exclude-standard) |
 	(cd "$repo" && xargs -0 cp --parents -t "$tmp" 2>/dev/null || true)
 
-# Keep in step with the outputs of hack/generate.sh.
-generated=(pkg/sealed/v1alpha1/zz_generated.deepcopy.go manifests/crd)
+# Keep in step with the outputs of hack/generate.sh. A directory stands for
+# the generated files in it: everything but its kustomization.yaml.
+generated=(
+	pkg/sealed/v1alpha1/zz_generated.deepcopy.go
+	manifests/crd
+	manifests/rbac/role.yaml
+)
 
 for g in "${generated[@]}"; do
-	rm -rf "${tmp:?}/$g"
+	if [[ -d $tmp/$g ]]; then
+		find "$tmp/$g" -type f ! -name kustomization.yaml -delete
+	else
+		rm -f "${tmp:?}/$g"
+	fi
 done
-mkdir -p "$tmp/manifests/crd"
-cp "$repo/manifests/crd/kustomization.yaml" "$tmp/manifests/crd/" 2>/dev/null || true
 "$repo/hack/generate.sh" "$tmp"
 
 status=0
