@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -13,6 +14,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -51,6 +53,10 @@ type ManagerOptions struct {
 	// GracefulShutdownTimeout bounds how long a stopping manager waits for
 	// its runnables; zero keeps controller-runtime's default.
 	GracefulShutdownTimeout time.Duration
+	// Logger is the manager's logger; the zero value means ctrl.Log.
+	Logger logr.Logger
+	// SkipNameValidation allows several managers in one process (tests).
+	SkipNameValidation bool
 }
 
 // Scheme returns a scheme with the core Kubernetes types and SealedSecret.
@@ -96,6 +102,8 @@ func NewManager(cfg *rest.Config, opts ManagerOptions) (ctrl.Manager, error) {
 		LeaderElectionID:              LeaderElectionID,
 		LeaderElectionNamespace:       opts.Namespace,
 		LeaderElectionReleaseOnCancel: true,
+		Logger:                        opts.Logger,
+		Controller:                    config.Controller{SkipNameValidation: &opts.SkipNameValidation},
 	}
 	if opts.GracefulShutdownTimeout != 0 {
 		mo.GracefulShutdownTimeout = &opts.GracefulShutdownTimeout

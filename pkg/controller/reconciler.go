@@ -74,6 +74,7 @@ type outcome struct {
 //
 // +kubebuilder:rbac:groups=sealkit.dev,resources=sealedsecrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=sealkit.dev,resources=sealedsecrets/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=sealkit.dev,resources=sealedsecrets/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch

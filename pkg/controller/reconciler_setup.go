@@ -23,10 +23,11 @@ import (
 // the Secrets it owns, and looks again at SealedSecrets that a key change may
 // affect.
 func SetupReconciler(mgr ctrl.Manager, keys *KeyStore, opts ReconcilerOptions) error {
-	return setupReconciler(mgr, keys, opts)
+	_, err := setupReconciler(mgr, keys, opts)
+	return err
 }
 
-func setupReconciler(mgr ctrl.Manager, keys keySource, opts ReconcilerOptions) error {
+func setupReconciler(mgr ctrl.Manager, keys keySource, opts ReconcilerOptions) (*Reconciler, error) {
 	r := &Reconciler{
 		client:   mgr.GetClient(),
 		reader:   mgr.GetAPIReader(),
@@ -38,7 +39,7 @@ func setupReconciler(mgr ctrl.Manager, keys keySource, opts ReconcilerOptions) e
 	}
 	registerReconcilerMetrics(r.usage)
 	changed := keys.Subscribe() // now, so that no change is missed before start
-	return ctrl.NewControllerManagedBy(mgr).
+	return r, ctrl.NewControllerManagedBy(mgr).
 		Named("sealedsecret").
 		// Status-only updates (our own patches) need no reconcile.
 		For(&v1alpha1.SealedSecret{}, builder.WithPredicates(
