@@ -1,0 +1,168 @@
+package lint
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/repoconfig"
+)
+
+// keySet is what lint knows about the keys a file's values may be sealed
+// to: the keys of its keyrings with their states, and the recipients
+// .sealkit.yaml names directly (rule recipients, recovery keys).
+type keySet struct {
+	keyrings []string // for messages, as given
+	keys     map[crypto.KeyID]keyring.Key
+	extra    map[crypto.KeyID]bool
+}
+
+// known reports whether id belongs to the set at all.
+func (k *keySet) known(id crypto.KeyID) bool {
+	_, ok := k.keys[id]
+	return ok || k.extra[id]
+}
+
+// stateRank orders states from harmless to worst: when two keyrings
+// disagree about a key, the worse state is kept.
+var stateRank = map[keyring.State]int{
+	keyring.StateActive: 0, keyring.StateRetained: 1, keyring.StateRetired: 2, keyring.StateCompromised: 3,
+}
+
+func (k *keySet) add(kr *keyring.Keyring) {
+	for _, key := range kr.Keys {
+		old, ok := k.keys[key.ID]
+		if !ok {
+			k.keys[key.ID] = key
+			continue
+		}
+		if stateRank[key.State] > stateRank[old.State] {
+			old.State = key.State
+		}
+		if old.Created.IsZero() || !key.Created.IsZero() && key.Created.Before(old.Created) {
+			old.Created = key.Created
+		}
+		k.keys[key.ID] = old
+	}
+}
+
+// resolver finds, for each file, the keys it is checked against, caching
+// configuration lookups and parsed keyrings: a repository of thousands of
+// manifests has a handful of each.
+type resolver struct {
+	keyrings  []string // --keys, applying everywhere
+	useConfig bool
+
+	mu       sync.Mutex
+	dirs     map[string]string // directory -> .sealkit.yaml path, "" for none
+	configs  map[string]*repoconfig.Config
+	parsed   map[string]*keyring.Keyring
+	sets     map[string]*keySet
+	noConfig *keySet
+}
+
+func newResolver(keyrings []string, useConfig bool) *resolver {
+	return &resolver{keyrings: keyrings, useConfig: useConfig,
+		dirs: map[string]string{}, configs: map[string]*repoconfig.Config{},
+		parsed: map[string]*keyring.Keyring{}, sets: map[string]*keySet{}}
+}
+
+// keysFor returns the keys file's values are checked against; nil when
+// nothing says which keys are expected, and key checks are skipped.
+func (r *resolver) keysFor(file string) (*keySet, error) {
+	var a *repoconfig.Applied
+	if r.useConfig {
+		cfg, err := r.config(filepath.Dir(file))
+		if err != nil {
+			return nil, err
+		}
+		if cfg != nil {
+			a = cfg.Lookup(file)
+		}
+	}
+	var files []string
+	var extra []*crypto.Recipient
+	if a != nil {
+		files = append(files, a.Keys...)
+		extra = append(append(extra, a.Recipients...), a.Recovery...)
+	}
+	files = append(files, r.keyrings...)
+	if len(files) == 0 && len(extra) == 0 {
+		return nil, nil
+	}
+	cacheKey := strings.Join(files, "\x00")
+	for _, e := range extra {
+		cacheKey += "\x01" + e.String()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s, ok := r.sets[cacheKey]; ok {
+		return s, nil
+	}
+	s := &keySet{keys: map[crypto.KeyID]keyring.Key{}, extra: map[crypto.KeyID]bool{}}
+	for _, f := range files {
+		kr, err := r.keyring(f)
+		if err != nil {
+			return nil, err
+		}
+		s.add(kr)
+		s.keyrings = append(s.keyrings, f)
+	}
+	for _, e := range extra {
+		s.extra[e.KeyID()] = true
+	}
+	r.sets[cacheKey] = s
+	return s, nil
+}
+
+// config returns the configuration that applies in dir, or nil.
+func (r *resolver) config(dir string) (*repoconfig.Config, error) {
+	r.mu.Lock()
+	p, ok := r.dirs[dir]
+	r.mu.Unlock()
+	if !ok {
+		var err error
+		if p, err = repoconfig.Find(dir); err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		r.dirs[dir] = p
+		r.mu.Unlock()
+	}
+	if p == "" {
+		return nil, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.configs[p]; ok {
+		return c, nil
+	}
+	c, err := repoconfig.Load(p)
+	if err != nil {
+		return nil, err
+	}
+	r.configs[p] = c
+	return c, nil
+}
+
+// keyring parses a keyring file once; r.mu is held.
+func (r *resolver) keyring(path string) (*keyring.Keyring, error) {
+	if kr, ok := r.parsed[path]; ok {
+		return kr, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	kr, err := keyring.Parse(f)
+	if err != nil {
+		return nil, fmt.Errorf("keyring %s: %w", path, err)
+	}
+	r.parsed[path] = kr
+	return kr, nil
+}

@@ -1,0 +1,156 @@
+package lint
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// chunk is one YAML document or JSON value of a file, with the line it
+// starts on, converted to JSON; err is set when it does not parse.
+type chunk struct {
+	line int
+	text []byte // the YAML source, to find the line of a data key
+	json []byte
+	err  error
+}
+
+// split cuts a file into its documents. Unlike sealed.ReadManifests it
+// keeps going past a document that does not parse, and it knows the line
+// each document starts on, for CI annotations.
+func split(data []byte) []chunk {
+	if t := bytes.TrimSpace(data); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		return splitJSON(data)
+	}
+	return splitYAML(data)
+}
+
+func splitJSON(data []byte) []chunk {
+	var out []chunk
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		start := int(dec.InputOffset())
+		for start < len(data) && isSpace(data[start]) {
+			start++
+		}
+		if start >= len(data) {
+			return out
+		}
+		line := 1 + bytes.Count(data[:start], []byte("\n"))
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return append(out, chunk{line: line, err: fmt.Errorf("invalid JSON: %w", err)})
+		}
+		out = append(out, chunk{line: line, json: raw})
+	}
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
+
+// splitYAML splits at "---" lines, as kubectl does, and converts each
+// document that has content.
+func splitYAML(data []byte) []chunk {
+	var out []chunk
+	docStart, first := 0, 0 // byte offset of the document; line of its first content
+	lineNo := 0
+	flush := func(end int) {
+		if first > 0 {
+			out = append(out, convert(data[docStart:end], first, docStart, data))
+		}
+	}
+	for off := 0; off < len(data); {
+		lineNo++
+		end := bytes.IndexByte(data[off:], '\n')
+		if end < 0 {
+			end = len(data)
+		} else {
+			end += off + 1
+		}
+		line := bytes.TrimRight(data[off:end], " \t\r\n")
+		switch {
+		case isSeparator(line):
+			flush(off)
+			docStart, first = end, 0
+		case first == 0 && len(bytes.TrimSpace(line)) > 0 && bytes.TrimSpace(line)[0] != '#' && line[0] != '%':
+			first = lineNo
+		}
+		off = end
+	}
+	flush(len(data))
+	return out
+}
+
+func isSeparator(line []byte) bool {
+	return bytes.Equal(line, []byte("---")) || bytes.HasPrefix(line, []byte("--- "))
+}
+
+var yamlErrLine = regexp.MustCompile(`line (\d+)`)
+
+func convert(text []byte, first, start int, all []byte) chunk {
+	c := chunk{line: first, text: text}
+	j, err := yaml.YAMLToJSON(text)
+	if err != nil {
+		// Make the parser's line numbers count from the top of the file.
+		offset := bytes.Count(all[:start], []byte("\n"))
+		msg := yamlErrLine.ReplaceAllStringFunc(err.Error(), func(m string) string {
+			n, _ := strconv.Atoi(m[len("line "):])
+			return "line " + strconv.Itoa(n+offset)
+		})
+		c.err = fmt.Errorf("invalid YAML: %s", trimYAMLPrefix(msg))
+		return c
+	}
+	if !bytes.Equal(j, []byte("null")) {
+		c.json = j
+	}
+	return c
+}
+
+func trimYAMLPrefix(s string) string {
+	for _, p := range []string{"error converting YAML to JSON: ", "yaml: "} {
+		s = strings.TrimPrefix(s, p)
+	}
+	return s
+}
+
+// keyLine is the line of "key:" in a document's YAML source, or the
+// document's first line when it cannot be found (JSON, flow style).
+func (c chunk) keyLine(key string) int {
+	if key == "" || len(c.text) == 0 {
+		return c.line
+	}
+	// Lines before the first content line are blank or comments: counting
+	// from the chunk's start keeps the arithmetic simple.
+	startLine := c.line - bytes.Count(c.text[:contentOffset(c.text)], []byte("\n"))
+	for i, l := range bytes.Split(c.text, []byte("\n")) {
+		l = bytes.TrimLeft(l, " \t")
+		for _, q := range []string{"", `"`, `'`} {
+			if bytes.HasPrefix(l, []byte(q+key+q+":")) {
+				return startLine + i
+			}
+		}
+	}
+	return c.line
+}
+
+// contentOffset is the offset of the first line that is not blank or a
+// comment.
+func contentOffset(text []byte) int {
+	off := 0
+	for off < len(text) {
+		end := bytes.IndexByte(text[off:], '\n')
+		if end < 0 {
+			end = len(text) - off
+		}
+		l := bytes.TrimSpace(text[off : off+end])
+		if len(l) > 0 && l[0] != '#' && l[0] != '%' {
+			return off
+		}
+		off += end + 1
+	}
+	return off
+}
