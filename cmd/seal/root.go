@@ -43,6 +43,7 @@ func newRootCmd(s Streams) *cobra.Command {
 		newCreateCmd(s),
 		newUnsealCmd(s),
 		newKeysCmd(s),
+		newLintCmd(s),
 		newVersionCmd(s),
 		newCompletionCmd(s),
 	)
