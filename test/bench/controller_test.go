@@ -1,0 +1,316 @@
+// Package bench measures seal-controller against a plain client on a real
+// API server. It is not part of `make test`: run `make bench-controller`
+// (go test ./test/bench -run TestControllerBenchmark -args -bench-controller).
+package bench
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sealkit/sealkit/internal/testenv"
+	"github.com/sealkit/sealkit/pkg/controller"
+	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/sealed"
+	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
+)
+
+var (
+	enabled   = flag.Bool("bench-controller", false, "run the controller benchmark")
+	sizes     = flag.String("bench-n", "1000,10000", "comma-separated numbers of SealedSecrets")
+	unrelated = flag.Int("bench-unrelated", 10000, "unrelated 4 KiB Secrets present")
+	out       = flag.String("bench-out", "", "also write the table to this file")
+)
+
+const (
+	controllerNS = "sealkit-system"
+	qps          = controller.DefaultQPS
+	burst        = controller.DefaultBurst
+	workers      = controller.DefaultConcurrency
+)
+
+type result struct {
+	n                 int
+	ctrlDur, plainDur time.Duration
+	rssKiB            int
+}
+
+func TestControllerBenchmark(t *testing.T) {
+	if !*enabled {
+		t.Skip("benchmark: run with -args -bench-controller (make bench-controller)")
+	}
+	env := testenv.New(t, testenv.Options{})
+	ctx := context.Background()
+	bin := buildController(t)
+	admin := newClient(t, env.Config, 0, 0)
+	mkNamespace(t, admin, controllerNS)
+	id := createKey(t, admin)
+
+	mkNamespace(t, admin, "unrelated")
+	start := time.Now()
+	parallel(*unrelated, 16, func(i int) error {
+		v := make([]byte, 4096)
+		_, _ = rand.Read(v)
+		return admin.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "unrelated", Name: fmt.Sprintf("helm-%05d", i)},
+			Data:       map[string][]byte{"release": v},
+		})
+	})
+	t.Logf("created %d unrelated 4 KiB Secrets in %s", *unrelated, time.Since(start).Round(time.Millisecond))
+
+	var results []result
+	for _, f := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, runOne(t, env, bin, admin, id, n))
+	}
+	table := format(results)
+	fmt.Print(table)
+	if *out != "" {
+		if err := os.WriteFile(*out, []byte(table), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func runOne(t *testing.T, env *testenv.Env, bin string, admin client.Client, id *crypto.Identity, n int) result {
+	ctx := context.Background()
+	ns, plainNS := fmt.Sprintf("bench-%d", n), fmt.Sprintf("plain-%d", n)
+	mkNamespace(t, admin, ns)
+	mkNamespace(t, admin, plainNS)
+	start := time.Now()
+	parallel(n, 16, func(i int) error {
+		ss, err := sealedSecret(ns, fmt.Sprintf("s-%05d", i), id)
+		if err != nil {
+			return err
+		}
+		return admin.Create(ctx, ss)
+	})
+	t.Logf("N=%d: created SealedSecrets in %s", n, time.Since(start).Round(time.Millisecond))
+
+	// The controller: a separate process, as in a cluster.
+	cmd := exec.Command(bin, "--kubeconfig="+env.Kubeconfig, "--namespace="+controllerNS, "--leader-elect=false",
+		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--log-format=json",
+		fmt.Sprintf("--kube-api-qps=%d", qps), fmt.Sprintf("--kube-api-burst=%d", burst), fmt.Sprintf("--concurrency=%d", workers))
+	logf, err := os.Create(filepath.Join(t.TempDir(), "controller.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	start = time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	waitDone(t, admin, ns, n, cmd)
+	r := result{n: n, ctrlDur: time.Since(start), rssKiB: vmHWM(t, cmd.Process.Pid)}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+
+	// The plain client: the same writes (N Secrets, N status patches), same
+	// QPS, burst and concurrency.
+	plain := newClient(t, env.Config, qps, burst)
+	start = time.Now()
+	parallel(n, workers, func(i int) error {
+		name := fmt.Sprintf("s-%05d", i)
+		data := map[string][]byte{}
+		for k := range 5 {
+			v := make([]byte, 32)
+			_, _ = rand.Read(v)
+			data[fmt.Sprintf("key-%d", k)] = v
+		}
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: plainNS, Name: name,
+			Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByController}}, Data: data}
+		if err := plain.Create(ctx, s); err != nil {
+			return err
+		}
+		patch := fmt.Sprintf(`{"status":{"conditions":[{"type":"Ready","status":"True","reason":"Unsealed","message":"plain client %d","lastTransitionTime":%q}]}}`,
+			i, time.Now().UTC().Format(time.RFC3339))
+		ss := &v1alpha1.SealedSecret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+		return plain.Status().Patch(ctx, ss, client.RawPatch("application/merge-patch+json", []byte(patch)))
+	})
+	r.plainDur = time.Since(start)
+	t.Logf("N=%d: controller %s, plain client %s, peak RSS %d KiB", n, r.ctrlDur, r.plainDur, r.rssKiB)
+	return r
+}
+
+// waitDone waits until n Secrets exist in ns and n SealedSecrets are Ready.
+// Secrets are counted cheaply (metadata list); the large SealedSecrets are
+// listed only once every Secret exists.
+func waitDone(t *testing.T, c client.Client, ns string, n int, cmd *exec.Cmd) {
+	deadline := time.Now().Add(30 * time.Minute)
+	ctx := context.Background()
+	for time.Now().Before(deadline) {
+		if cmd.ProcessState != nil {
+			t.Fatal("controller exited")
+		}
+		var secrets metav1.PartialObjectMetadataList
+		secrets.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
+		if err := c.List(ctx, &secrets, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		if len(secrets.Items) >= n && readyCount(t, c, ns) >= n {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatal("controller did not finish in 30 minutes")
+}
+
+func readyCount(t *testing.T, c client.Client, ns string) int {
+	var list v1alpha1.SealedSecretList
+	if err := c.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	k := 0
+	for _, ss := range list.Items {
+		if meta.IsStatusConditionTrue(ss.Status.Conditions, v1alpha1.ConditionReady) {
+			k++
+		}
+	}
+	return k
+}
+
+func vmHWM(t *testing.T, pid int) int {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kib, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return kib
+		}
+	}
+	t.Fatal("no VmHWM")
+	return 0
+}
+
+func sealedSecret(ns, name string, id *crypto.Identity) (*v1alpha1.SealedSecret, error) {
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Data: map[string][]byte{}}
+	for k := range 5 {
+		v := make([]byte, 32)
+		_, _ = rand.Read(v)
+		s.Data[fmt.Sprintf("key-%d", k)] = v
+	}
+	return sealed.Seal(s, sealed.SealOptions{Scope: crypto.ScopeStrict, Recipients: []*crypto.Recipient{id.Recipient()}})
+}
+
+// createKey stores an active key the way the controller does, so that
+// SealedSecrets can be made before the controller first runs.
+func createKey(t *testing.T, c client.Client) *crypto.Identity {
+	id, err := crypto.GenerateIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace:   controllerNS,
+			Name:        controller.KeySecretPrefix + string(id.KeyID()),
+			Labels:      map[string]string{controller.LabelKey: "true", controller.LabelKeyState: string(controller.KeyActive)},
+			Annotations: map[string]string{controller.AnnotationKeyID: string(id.KeyID()), controller.AnnotationCreated: time.Now().UTC().Format(time.RFC3339)},
+		},
+		Data: map[string][]byte{controller.KeyDataIdentity: []byte(id.String())},
+	}
+	if err := c.Create(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func buildController(t *testing.T) string {
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "seal-controller")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/controller")
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building seal-controller: %v\n%s", err, b)
+	}
+	return bin
+}
+
+func newClient(t *testing.T, cfg *rest.Config, qps float32, burst int) client.Client {
+	cfg = rest.CopyConfig(cfg)
+	if qps == 0 {
+		qps, burst = 1000, 2000 // setup traffic, not measured
+	}
+	cfg.QPS, cfg.Burst = qps, burst
+	scheme, err := controller.Scheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func mkNamespace(t *testing.T, c client.Client, name string) {
+	if err := c.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// parallel runs f(0..n-1) on w workers and panics on the first error (the
+// benchmark is meaningless past one).
+func parallel(n, w int, f func(i int) error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for range w {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if err := f(i); err != nil {
+					once.Do(func() { first = err })
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		panic(first)
+	}
+}
+
+func format(rs []result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-7s %-14s %-14s %-14s %-14s %-6s %s\n", "N", "controller", "ctrl obj/s", "plain client", "plain obj/s", "ratio", "peak RSS")
+	for _, r := range rs {
+		cr := float64(r.n) / r.ctrlDur.Seconds()
+		pr := float64(r.n) / r.plainDur.Seconds()
+		fmt.Fprintf(&b, "%-7d %-14s %-14.0f %-14s %-14.0f %-6.2f %.1f MiB\n", r.n, r.ctrlDur.Round(time.Millisecond), cr,
+			r.plainDur.Round(time.Millisecond), pr, cr/pr, float64(r.rssKiB)/1024)
+	}
+	return b.String()
+}
