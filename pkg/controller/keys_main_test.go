@@ -1,0 +1,12 @@
+package controller
+
+import (
+	"testing"
+
+	"github.com/sealkit/sealkit/internal/testenv"
+)
+
+// TestMain gives the package's tests one shared control plane
+// (testenv.Shared); each test works in its own namespace. It is the only
+// TestMain of package controller: reconciler tests share it.
+func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{}) }

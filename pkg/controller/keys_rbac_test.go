@@ -1,0 +1,138 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sealkit/sealkit/internal/testenv"
+	"github.com/sealkit/sealkit/pkg/keyring"
+)
+
+const (
+	controllerNamespace = "sealkit-system"
+	// The ServiceAccount's user name: RBAC matches ServiceAccount subjects by
+	// it, so a client certificate with this name gets exactly the
+	// permissions manifests/ binds to the controller.
+	controllerUser = "system:serviceaccount:sealkit-system:seal-controller"
+)
+
+func applyManifests(t *testing.T, env *testenv.Env) {
+	t.Helper()
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := env.Kubectl("apply", "-k", filepath.Join(root, "manifests")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl apply -k manifests: %v\n%s", err, out)
+	}
+}
+
+func counterValue(t *testing.T, c interface{ Write(*dto.Metric) error }) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
+}
+
+// TestManifestsKeysRBAC applies manifests/ to the API server, runs the key
+// machinery as the controller's ServiceAccount (so with exactly the generated
+// RBAC), checks what an ordinary user may read, then takes a permission away.
+func TestManifestsKeysRBAC(t *testing.T) {
+	env := testenv.Shared(t)
+	ctx := context.Background()
+	applyManifests(t, env)
+
+	var d appsv1.Deployment
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: controllerNamespace, Name: "seal-controller"}, &d); err != nil {
+		t.Fatal(err)
+	}
+	c := d.Spec.Template.Spec.Containers[0]
+	if *d.Spec.Replicas != 2 || d.Spec.Template.Spec.ServiceAccountName != "seal-controller" ||
+		!*c.SecurityContext.ReadOnlyRootFilesystem || c.SecurityContext.Capabilities.Drop[0] != "ALL" {
+		t.Errorf("deployment not as specified: %+v", d.Spec)
+	}
+
+	cfg, _ := env.User(controllerUser, "system:serviceaccounts", "system:serviceaccounts:"+controllerNamespace)
+	kc := startKeys(t, env, controllerNamespace, keysOpts{cfg: cfg, leaderElection: true})
+	eventually(t, "an active key, as the ServiceAccount", func() bool { return kc.store.Active() != nil })
+	first := activeID(kc.store)
+	eventually(t, "the published keyring", func() bool {
+		return published(t, env, controllerNamespace)[first] == keyring.StateActive
+	})
+
+	t.Run("authenticated user reads the keyring and nothing else", func(t *testing.T) {
+		other := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: controllerNamespace, Name: "other"}}
+		if err := env.Client.Create(ctx, other); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+		userCfg, _ := env.User("alice")
+		alice, err := client.New(userCfg, client.Options{Scheme: env.Client.Scheme()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cm corev1.ConfigMap
+		if err := alice.Get(ctx, client.ObjectKey{Namespace: controllerNamespace, Name: KeyringConfigMap}, &cm); err != nil {
+			t.Fatalf("getting the keyring as an authenticated user: %v", err)
+		}
+		denied := map[string]error{
+			"get another configmap": alice.Get(ctx, client.ObjectKeyFromObject(other), &corev1.ConfigMap{}),
+			"list configmaps":       alice.List(ctx, &corev1.ConfigMapList{}, client.InNamespace(controllerNamespace)),
+			"list secrets":          alice.List(ctx, &corev1.SecretList{}, client.InNamespace(controllerNamespace)),
+			"get a key secret": alice.Get(ctx, client.ObjectKey{Namespace: controllerNamespace,
+				Name: KeySecretPrefix + string(first)}, &corev1.Secret{}),
+		}
+		for what, err := range denied {
+			if !apierrors.IsForbidden(err) {
+				t.Errorf("%s: %v, want forbidden", what, err)
+			}
+		}
+	})
+
+	t.Run("a removed permission fails visibly", func(t *testing.T) {
+		var role rbacv1.Role
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: controllerNamespace, Name: "seal-controller"}, &role); err != nil {
+			t.Fatal(err)
+		}
+		n := len(role.Rules)
+		role.Rules = slices.DeleteFunc(role.Rules, func(r rbacv1.PolicyRule) bool {
+			return slices.Contains(r.ResourceNames, KeyringConfigMap)
+		})
+		if len(role.Rules) != n-1 {
+			t.Fatalf("generated Role has no rule for the keyring ConfigMap: %+v", role.Rules)
+		}
+		if err := env.Client.Update(ctx, &role); err != nil {
+			t.Fatal(err)
+		}
+		errorsBefore := counterValue(t, keyManagerErrors)
+
+		patchKey(t, env, controllerNamespace, first, fmt.Sprintf(`{"metadata":{"annotations":{%q:"1"}}}`, AnnotationRotate))
+		eventually(t, "the rotation", func() bool { a := activeID(kc.store); return a != "" && a != first })
+		second := activeID(kc.store)
+		eventually(t, "the publishing error logged and counted", func() bool {
+			return kc.logs.contains("is forbidden") && counterValue(t, keyManagerErrors) > errorsBefore
+		})
+		if published(t, env, controllerNamespace)[second] != "" {
+			t.Fatal("keyring updated without the permission")
+		}
+
+		applyManifests(t, env) // restores the Role
+		eventually(t, "the keyring published once permitted again", func() bool {
+			p := published(t, env, controllerNamespace)
+			return p[second] == keyring.StateActive && p[first] == keyring.StateRetained
+		})
+	})
+}
