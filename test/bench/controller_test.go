@@ -120,11 +120,14 @@ func runOne(t *testing.T, env *testenv.Env, bin string, admin client.Client, id 
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	waitDone(t, admin, ns, n, cmd)
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	var once sync.Once
+	stop := func() { once.Do(func() { _ = cmd.Process.Kill(); <-exited }) }
+	defer stop()
+	waitDone(t, admin, ns, n, exited)
 	r := result{n: n, ctrlDur: time.Since(start), rssKiB: vmHWM(t, cmd.Process.Pid)}
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
+	stop()
 
 	// The plain client: the same writes (N Secrets, N status patches), same
 	// QPS, burst and concurrency.
@@ -156,12 +159,14 @@ func runOne(t *testing.T, env *testenv.Env, bin string, admin client.Client, id 
 // waitDone waits until n Secrets exist in ns and n SealedSecrets are Ready.
 // Secrets are counted cheaply (metadata list); the large SealedSecrets are
 // listed only once every Secret exists.
-func waitDone(t *testing.T, c client.Client, ns string, n int, cmd *exec.Cmd) {
+func waitDone(t *testing.T, c client.Client, ns string, n int, exited <-chan struct{}) {
 	deadline := time.Now().Add(30 * time.Minute)
 	ctx := context.Background()
 	for time.Now().Before(deadline) {
-		if cmd.ProcessState != nil {
-			t.Fatal("controller exited")
+		select {
+		case <-exited:
+			t.Fatal("controller exited (see its log in the test's temporary directory)")
+		default:
 		}
 		var secrets metav1.PartialObjectMetadataList
 		secrets.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
