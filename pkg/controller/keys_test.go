@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/sealkit/sealkit/internal/testenv"
@@ -254,6 +255,37 @@ func TestKeysFirstStart(t *testing.T) {
 	if err := kc.store.readyCheck(nil); err != nil {
 		t.Errorf("ready check: %v", err)
 	}
+	if got := gaugeValue(t, "sealkit_keys", map[string]string{"state": "active"}); got != 1 {
+		t.Errorf("sealkit_keys{state=active} = %v, want 1", got)
+	}
+	if got := gaugeValue(t, "sealkit_key_age_seconds", map[string]string{"key_id": string(active.KeyID()), "state": "active"}); got < 0 || got > 600 {
+		t.Errorf("sealkit_key_age_seconds of the new key = %v", got)
+	}
+}
+
+// gaugeValue reads one gauge from the controller-runtime metrics registry,
+// -1 when absent.
+func gaugeValue(t *testing.T, name string, labels map[string]string) float64 {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if v, ok := labels[l.GetName()]; ok && v != l.GetValue() {
+					continue next
+				}
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return -1
 }
 
 func TestKeysTwoManagersOneActive(t *testing.T) {
