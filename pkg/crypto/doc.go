@@ -25,8 +25,10 @@
 //
 // # Errors
 //
-// Opening fails in exactly one of three ways: [*NoKeyMatchError] when no
+// Opening fails in exactly one of four ways: [*NoKeyMatchError] when no
 // identity fits, [ErrCorrupt] when the value is malformed, truncated or
-// tampered with (one opaque error), and [*FrameMismatchError] when the value
-// opened but belongs somewhere else. None of them ever contains plaintext.
+// tampered with (one opaque error), [ErrTooLarge] when the input exceeds the
+// bounds every Secret value must fit, and [*FrameMismatchError] when the
+// value opened but belongs somewhere else. None of them ever contains
+// plaintext.
 package crypto
