@@ -7,12 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/sealkit/sealkit/pkg/controller"
+	"github.com/sealkit/sealkit/pkg/crypto"
 )
 
 var version = "dev"
@@ -32,6 +34,10 @@ func run() error {
 		watch     string
 		logFormat string
 		qps       float64
+		wo        controller.WebhookOptions
+		co        controller.CertOptions
+		recovery  []string
+		webhooks  bool
 	)
 	fs := flag.CommandLine // controller-runtime registers --kubeconfig there
 	fs.StringVar(&mo.Namespace, "namespace", envOr("POD_NAMESPACE", controller.DefaultNamespace),
@@ -45,6 +51,18 @@ func run() error {
 	fs.BoolVar(&mo.LeaderElection, "leader-elect", true, "run as one of several replicas, only the leader active")
 	fs.StringVar(&mo.MetricsBindAddress, "metrics-bind-address", ":8080", "address of /metrics (0 disables it)")
 	fs.StringVar(&mo.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "address of /healthz and /readyz (0 disables them)")
+	fs.BoolVar(&webhooks, "enable-webhooks", true, "serve the admission webhooks (online seal verify and seal reseal) with self-managed certificates")
+	fs.IntVar(&wo.Port, "webhook-port", controller.DefaultWebhookPort, "port of the admission webhook server")
+	fs.StringVar(&wo.CertDir, "webhook-cert-dir", filepath.Join(os.TempDir(), "seal-controller-webhook-certs"),
+		"directory the webhook serving certificate is written to and served from")
+	fs.Func("webhook-host", "extra IP address or DNS name in the webhook certificate (repeatable)", func(v string) error {
+		co.Hosts = append(co.Hosts, v)
+		return nil
+	})
+	fs.Func("recovery-recipient", "age recipient every re-seal also seals to, e.g. an offline recovery key (repeatable)", func(v string) error {
+		recovery = append(recovery, v)
+		return nil
+	})
 	printVersion := fs.Bool("version", false, "print the version and exit")
 	flag.Parse()
 	if *printVersion {
@@ -87,8 +105,28 @@ func run() error {
 	if err := controller.SetupReconciler(mgr, keys, ro); err != nil {
 		return err
 	}
+	if webhooks {
+		if err := setupWebhooks(mgr, keys, wo, co, mo.Namespace, recovery); err != nil {
+			return err
+		}
+	}
 	ctrl.Log.Info("starting seal-controller", "version", version, "namespace", mo.Namespace, "watchNamespaces", mo.WatchNamespaces)
 	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+func setupWebhooks(mgr ctrl.Manager, keys *controller.KeyStore, wo controller.WebhookOptions, co controller.CertOptions, ns string, recovery []string) error {
+	for _, r := range recovery {
+		rc, err := crypto.ParseRecipient(r)
+		if err != nil {
+			return fmt.Errorf("--recovery-recipient: %w", err)
+		}
+		wo.RecoveryRecipients = append(wo.RecoveryRecipients, rc)
+	}
+	co.Namespace, co.CertDir = ns, wo.CertDir
+	if err := controller.SetupCerts(mgr, co); err != nil {
+		return err
+	}
+	return controller.SetupWebhooks(mgr, keys, wo)
 }
 
 func envOr(name, def string) string {
