@@ -33,8 +33,14 @@ func (w *certWriter) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if len(b.certPEM) == 0 || len(b.keyPEM) == 0 {
 		return ctrl.Result{}, nil
 	}
+	return ctrl.Result{}, w.write(b)
+}
+
+// write puts b's key and certificate into the cert dir, each atomically,
+// skipping a file that already holds the same bytes.
+func (w *certWriter) write(b *certBundle) error {
 	if err := os.MkdirAll(w.opts.CertDir, 0o700); err != nil {
-		return ctrl.Result{}, fmt.Errorf("creating cert dir: %w", err)
+		return fmt.Errorf("creating cert dir: %w", err)
 	}
 	// Key first: the watcher loads the pair when the certificate changes,
 	// and keeps the previous pair if the two do not match yet.
@@ -47,9 +53,9 @@ func (w *certWriter) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			continue
 		}
 		if err := atomicfile.WriteFile(path, f.data, 0o600); err != nil {
-			return ctrl.Result{}, fmt.Errorf("writing %s: %w", path, err)
+			return fmt.Errorf("writing %s: %w", path, err)
 		}
 		w.log.Info("wrote webhook serving certificate file", "path", path)
 	}
-	return ctrl.Result{}, nil
+	return nil
 }
