@@ -50,7 +50,9 @@ func payloadCase(t testing.TB, id *Identity, chunks [][]byte, last []bool) (file
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Close()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 	headerLen, _ = splitHeader(buf.Bytes())
 	fileKey, err = age.DecryptHeader(buf.Bytes()[:headerLen], id.id)
 	if err != nil {
@@ -134,8 +136,12 @@ func TestPayloadSealedByAge(t *testing.T) {
 		rand.Read(plain)
 		var buf bytes.Buffer
 		w, _ := age.Encrypt(&buf, id.Recipient().r)
-		w.Write(plain)
-		w.Close()
+		if _, err := w.Write(plain); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
 		n, ok := splitHeader(buf.Bytes())
 		fileKey, err := age.DecryptHeader(buf.Bytes()[:n], id.id)
 		if !ok || err != nil {

@@ -112,19 +112,19 @@ func (e *FrameMismatchError) Error() string {
 	return fmt.Sprintf("value is sealed for %s %q, not %q", e.Field, e.Sealed, e.Actual)
 }
 
-// check compares the sealed frame with where the value is being opened.
-func (sealed Frame) check(actual Frame) error {
-	if sealed.Scope != actual.Scope {
-		return &FrameMismatchError{Field: "scope", Sealed: string(sealed.Scope), Actual: string(actual.Scope)}
+// check compares f, the sealed frame, with where the value is being opened.
+func (f Frame) check(actual Frame) error {
+	if f.Scope != actual.Scope {
+		return &FrameMismatchError{Field: "scope", Sealed: string(f.Scope), Actual: string(actual.Scope)}
 	}
 	actual = actual.bound()
 	switch {
-	case sealed.Namespace != actual.Namespace:
-		return &FrameMismatchError{Field: "namespace", Sealed: sealed.Namespace, Actual: actual.Namespace}
-	case sealed.Name != actual.Name:
-		return &FrameMismatchError{Field: "name", Sealed: sealed.Name, Actual: actual.Name}
-	case sealed.Key != actual.Key:
-		return &FrameMismatchError{Field: "key", Sealed: sealed.Key, Actual: actual.Key}
+	case f.Namespace != actual.Namespace:
+		return &FrameMismatchError{Field: "namespace", Sealed: f.Namespace, Actual: actual.Namespace}
+	case f.Name != actual.Name:
+		return &FrameMismatchError{Field: "name", Sealed: f.Name, Actual: actual.Name}
+	case f.Key != actual.Key:
+		return &FrameMismatchError{Field: "key", Sealed: f.Key, Actual: actual.Key}
 	}
 	return nil
 }
