@@ -77,33 +77,29 @@ func (k *checker) chunk(c chunk) {
 	}
 	if o.Kind == "List" || strings.HasSuffix(o.Kind, "List") && o.Items != nil {
 		for _, item := range o.Items {
-			k.object(c, item, true)
+			k.objects++
+			var io object
+			if err := json.Unmarshal(item, &io); err != nil {
+				k.report(c, nil, k.objects, "", Unparseable, "list item: invalid object: %v", err)
+				continue
+			}
+			k.object(c, &io, k.objects, item)
 		}
 		return
 	}
-	k.object(c, c.json, false)
+	k.objects++
+	k.object(c, &o, k.objects, c.json)
 }
 
-func (k *checker) object(c chunk, raw []byte, inList bool) {
-	k.objects++
-	index := k.objects
-	var o object
-	if inList {
-		if err := json.Unmarshal(raw, &o); err != nil {
-			k.report(c, nil, index, "", Unparseable, "list item: invalid object: %v", err)
-			return
-		}
-	} else if err := json.Unmarshal(raw, &o); err != nil {
-		return // chunk already decoded it
-	}
+func (k *checker) object(c chunk, o *object, index int, raw []byte) {
 	group, _, _ := strings.Cut(o.APIVersion, "/")
 	switch {
 	case o.Kind == "Secret" && (o.APIVersion == "v1" || o.APIVersion == ""):
-		k.secret(c, &o, index)
+		k.secret(c, o, index)
 	case o.Kind == "SealedSecret" && group == v1alpha1.GroupVersion.Group:
-		k.sealedSecret(c, &o, index, raw)
+		k.sealedSecret(c, o, index, raw)
 	case o.Kind == "Kustomization" && len(o.SecretGenerator) > 0:
-		k.kustomization(c, &o, index)
+		k.kustomization(c, o, index)
 	}
 }
 
@@ -117,7 +113,7 @@ func (k *checker) secret(c chunk, o *object, index int) {
 	}
 	for _, key := range keys {
 		k.report(c, o, index, key, PlaintextSecret,
-			"secret %s holds plaintext key %q: seal it with seal and commit the SealedSecret instead, then rotate the value (it is in Git history)",
+			"secret %s holds plaintext key %q: commit a SealedSecret made with seal instead, and change the value (it stays in Git history)",
 			objName(o), key)
 	}
 }
@@ -163,7 +159,7 @@ func (k *checker) sealedSecret(c chunk, o *object, index int, raw []byte) {
 			k.report(c, o, index, key, ScopeMismatch, "%s: encryptedData key %q is not a valid Secret data key: %s", name, key, errs[0])
 			continue
 		}
-		ids, err := crypto.KeyIDs(ss.Spec.EncryptedData[key])
+		ids, err := crypto.KeyIDs(unstash(ss.Spec.EncryptedData[key], c.stashed))
 		if err != nil {
 			k.report(c, o, index, key, UndecodableValue, "%s: key %q: %v", name, key, err)
 			continue

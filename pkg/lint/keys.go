@@ -110,7 +110,7 @@ func (r *resolver) keysFor(file string) (*keySet, error) {
 			return nil, err
 		}
 		s.add(kr)
-		s.keyrings = append(s.keyrings, f)
+		s.keyrings = append(s.keyrings, display(f))
 	}
 	for _, e := range extra {
 		s.extra[e.KeyID()] = true
@@ -165,4 +165,17 @@ func (r *resolver) keyring(path string) (*keyring.Keyring, error) {
 	}
 	r.parsed[path] = kr
 	return kr, nil
+}
+
+// display shortens an absolute path to one relative to the working
+// directory when it is below it, for messages.
+func display(p string) string {
+	wd, err := os.Getwd()
+	if err != nil || !filepath.IsAbs(p) {
+		return p
+	}
+	if rel, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return p
 }

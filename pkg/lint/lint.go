@@ -116,24 +116,34 @@ func lintFile(path string, res *resolver, opts *Options) ([]Finding, int, error)
 	return k.findings, k.objects, keyErr
 }
 
-// readFile reads path, or returns nil data when it is over the limit.
+// readFile reads path, or returns nil data when it is over the limit. It
+// sizes its buffer from the file's size: repositories are mostly large
+// sealed values, and growing a buffer by doubling copied them twice.
 func readFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, sealed.MaxManifestSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+	size := 512
+	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
+		size = int(min(fi.Size(), sealed.MaxManifestSize)) + 1
 	}
-	if len(data) > sealed.MaxManifestSize {
-		return nil, nil
+	data := make([]byte, 0, size)
+	for len(data) <= sealed.MaxManifestSize {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := f.Read(data[len(data):min(cap(data), sealed.MaxManifestSize+1)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", path, err)
+		}
 	}
-	if data == nil {
-		data = []byte{}
-	}
-	return data, nil
+	return nil, nil
 }
 
 // collect expands paths into the sorted, de-duplicated list of files to

@@ -18,6 +18,8 @@ type chunk struct {
 	text []byte // the YAML source, to find the line of a data key
 	json []byte
 	err  error
+	// stashed holds the sealed values taken out before parsing; see stash.
+	stashed []string
 }
 
 // split cuts a file into its documents. Unlike sealed.ReadManifests it
@@ -93,7 +95,9 @@ var yamlErrLine = regexp.MustCompile(`line (\d+)`)
 
 func convert(text []byte, first, start int, all []byte) chunk {
 	c := chunk{line: first, text: text}
-	j, err := yaml.YAMLToJSON(text)
+	small, stashed := stash(text)
+	c.stashed = stashed
+	j, err := yaml.YAMLToJSON(small)
 	if err != nil {
 		// Make the parser's line numbers count from the top of the file.
 		offset := bytes.Count(all[:start], []byte("\n"))

@@ -1,0 +1,251 @@
+package lint
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keyring"
+)
+
+// TestRepos lints every sample repository: the clean one has no findings,
+// each other one exactly its class of problem.
+func TestRepos(t *testing.T) {
+	for repo, want := range map[string]map[string]int{
+		"clean":           {},
+		"plaintext":       {"SK001": 4},
+		"malformed":       {"SK002": 1, "SK003": 5},
+		"undecodable":     {"SK004": 3},
+		"scope":           {"SK005": 2},
+		"unknown-key":     {"SK006": 1},
+		"retired-key":     {"SK007": 1},
+		"compromised-key": {"SK008": 1},
+		"old-key":         {"SK009": 1},
+	} {
+		t.Run(repo, func(t *testing.T) {
+			res, err := Lint([]string{filepath.Join(reposDir, repo)}, Options{MaxKeyAge: 180 * 24 * time.Hour, Now: fixedNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]int{}
+			for _, f := range res.Findings {
+				got[f.Rule]++
+			}
+			if !maps.Equal(got, want) {
+				t.Errorf("findings by rule = %v, want %v", got, want)
+				for _, f := range res.Findings {
+					t.Logf("%s:%d: [%s] %s", f.File, f.Doc, f.Rule, f.Message)
+				}
+			}
+			assertNoCanary(t, res)
+		})
+	}
+}
+
+// assertNoCanary checks that no output format ever contains the sample
+// repositories' plaintext.
+func assertNoCanary(t *testing.T, res *Result) {
+	t.Helper()
+	for _, format := range Formats {
+		var b bytes.Buffer
+		if err := Write(&b, res, format); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(b.String(), "test-only-canary") || strings.Contains(b.String(), "dGVzdC1vbmx5LWNhbmFyeQ") {
+			t.Errorf("%s output contains a secret value:\n%s", format, b.String())
+		}
+	}
+}
+
+func TestPlaintextDetails(t *testing.T) {
+	res, err := Lint([]string{filepath.Join(reposDir, "plaintext")}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := res.Findings[0]
+	want := Finding{File: filepath.Join(reposDir, "plaintext/apps.yaml"), Line: 16, Doc: 2, Kind: "Secret",
+		Namespace: "shop", Name: "db", Key: "password", Rule: "SK001", RuleName: "plaintext-secret", Severity: SeverityError}
+	f.Message = ""
+	if f != want {
+		t.Errorf("first finding = %+v\nwant %+v", f, want)
+	}
+}
+
+func TestLinesAndIndexes(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "m.yaml")
+	content := `# leading comment
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: a}
+---
+
+# comment-only document
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: b}
+data:
+  one: YQ==
+---
+{broken: [
+---
+apiVersion: v1
+kind: SecretList
+items:
+- {apiVersion: v1, kind: Secret, metadata: {name: c}, stringData: {two: x}}
+`
+	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Lint([]string{dir}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, fmt.Sprintf("%d@%d %s %s", f.Doc, f.Line, f.Rule, f.Key))
+	}
+	want := []string{"2@14 SK001 one", "3@16 SK002 ", "4@18 SK001 two"}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings = %q, want %q", got, want)
+	}
+	if res.Documents != 4 || res.Files != 1 {
+		t.Errorf("counted %d files, %d documents", res.Files, res.Documents)
+	}
+	if !strings.Contains(res.Findings[1].Message, "line 16") {
+		t.Errorf("syntax error does not name the file's line: %s", res.Findings[1].Message)
+	}
+}
+
+func TestJSONStream(t *testing.T) {
+	dir := t.TempDir()
+	content := "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"a\"}}\n\n" +
+		"{\"apiVersion\": \"v1\", \"kind\": \"Secret\",\n \"metadata\": {\"name\": \"b\"}, \"data\": {\"k\": \"YQ==\"}}\n"
+	if err := os.WriteFile(filepath.Join(dir, "m.json"), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Lint([]string{dir}, Options{})
+	if err != nil || len(res.Findings) != 1 || res.Findings[0].Line != 3 || res.Findings[0].Doc != 2 {
+		t.Fatalf("findings = %+v, %v", res.Findings, err)
+	}
+}
+
+func TestWalk(t *testing.T) {
+	dir := t.TempDir()
+	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {k: v}\n"
+	for _, p := range []string{"a.yaml", "b/c.yml", "b/d.json", ".git/e.yaml", "f.txt", "vendor/g.yaml"} {
+		writeFile(t, filepath.Join(dir, p), secret)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b/d.json"), []byte(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},"data":{"k":"YQ=="}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Lint([]string{dir, filepath.Join(dir, "f.txt"), filepath.Join(dir, "a.yaml")}, Options{Exclude: []string{"vendor"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, f := range res.Findings {
+		rel, _ := filepath.Rel(dir, f.File)
+		files = append(files, filepath.ToSlash(rel))
+	}
+	if want := []string{"a.yaml", "b/c.yml", "b/d.json", "f.txt"}; !slices.Equal(files, want) {
+		t.Errorf("files with findings = %q, want %q", files, want)
+	}
+	if _, err := Lint([]string{filepath.Join(dir, "missing")}, Options{}); err == nil {
+		t.Error("a missing path is not an error")
+	}
+}
+
+func TestKeyringErrors(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, ".sealkit.yaml"), "rules:\n- path: '**'\n  keys: [missing.keys]\n")
+	writeFile(t, filepath.Join(dir, "a.yaml"), "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {k: v}\n")
+	writeFile(t, filepath.Join(dir, "b.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\n")
+	res, err := Lint([]string{dir}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "missing.keys") || strings.Count(err.Error(), "missing.keys") != 1 {
+		t.Errorf("error = %v, want one naming missing.keys", err)
+	}
+	if res == nil || len(res.Findings) != 1 {
+		t.Errorf("the other checks did not run: %+v", res)
+	}
+	writeFile(t, filepath.Join(dir, ".sealkit.yaml"), "rules:\n- path: '**'\n  kes: [x]\n")
+	if _, err := Lint([]string{dir}, Options{}); err == nil || !strings.Contains(err.Error(), ".sealkit.yaml:3: unknown field") {
+		t.Errorf("error = %v, want one naming the config line", err)
+	}
+}
+
+func TestKeysFlagWithoutConfig(t *testing.T) {
+	dir := t.TempDir()
+	prod := testIdentity(t, "prod")
+	ring := filepath.Join(dir, "ring.keys")
+	writeFile(t, ring, keyringFile(key(testIdentity(t, "dev"), "2026-11-01", keyring.StateActive)))
+	writeFile(t, filepath.Join(dir, "m", "db.yaml"), manifests(t, "yaml", sealedSecret(t, "shop", "db", crypto.ScopeStrict,
+		map[string]string{"k": "v"}, prod)))
+	res, err := Lint([]string{filepath.Join(dir, "m")}, Options{Keyrings: []string{ring}})
+	if err != nil || len(res.Findings) != 1 || res.Findings[0].Rule != UnknownKey.ID {
+		t.Fatalf("findings = %+v, %v", res, err)
+	}
+	// Without --keys and without .sealkit.yaml, key checks are skipped.
+	if res, _ := Lint([]string{filepath.Join(dir, "m")}, Options{}); len(res.Findings) != 0 {
+		t.Errorf("findings without keyrings = %+v", res.Findings)
+	}
+}
+
+func TestFormats(t *testing.T) {
+	res := &Result{Files: 1, Documents: 2, Findings: []Finding{{File: "a,b:c.yaml", Line: 3, Doc: 2, Rule: "SK001",
+		RuleName: "plaintext-secret", Severity: SeverityError, Message: "100% bad\nreally"}, {File: "x.yaml", Line: 1, Doc: 1,
+		Rule: "SK009", RuleName: "old-key", Severity: SeverityWarning, Message: "old"}}}
+	var b bytes.Buffer
+	if err := Write(&b, res, "github"); err != nil {
+		t.Fatal(err)
+	}
+	want := "::error file=a%2Cb%3Ac.yaml,line=3,title=SK001 plaintext-secret::100%25 bad%0Areally\n" +
+		"::warning file=x.yaml,line=1,title=SK009 old-key::old\n"
+	if b.String() != want {
+		t.Errorf("github output:\n%s\nwant:\n%s", b.String(), want)
+	}
+	b.Reset()
+	if err := Write(&b, res, "text"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(b.String(), "a,b:c.yaml:2: [SK001 plaintext-secret] 100% bad") {
+		t.Errorf("text output: %s", b.String())
+	}
+	b.Reset()
+	if err := Write(&b, &Result{}, "json"); err != nil {
+		t.Fatal(err)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal(b.Bytes(), &rep); err != nil || rep["findings"] == nil || rep["version"] != 1.0 {
+		t.Errorf("json output %s: %v", b.String(), err)
+	}
+	if Write(&b, res, "xml") == nil {
+		t.Error("unknown format accepted")
+	}
+}
+
+func TestParseAge(t *testing.T) {
+	for in, want := range map[string]time.Duration{"90d": 90 * 24 * time.Hour, "36h": 36 * time.Hour, "0d": 0} {
+		if got, err := ParseAge(in); err != nil || got != want {
+			t.Errorf("ParseAge(%q) = %v, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "d", "-1h", "ninety", "1.5d"} {
+		if _, err := ParseAge(in); err == nil {
+			t.Errorf("ParseAge(%q) succeeded", in)
+		}
+	}
+	if FormatAge(90*24*time.Hour) != "90d" || FormatAge(36*time.Hour) != "36h0m0s" {
+		t.Error("FormatAge")
+	}
+}
