@@ -68,7 +68,7 @@ func runtimeError(err error) error {
 // report writes err as "seal: error: …" and its hint as "seal: hint: …",
 // each on exactly one line.
 func report(w io.Writer, err error, usageHint string) {
-	fmt.Fprintf(w, "seal: error: %s\n", oneLine(err.Error()))
+	_, _ = fmt.Fprintf(w, "seal: error: %s\n", oneLine(err.Error()))
 	hint := ""
 	var ce *cliError
 	if errors.As(err, &ce) {
@@ -78,7 +78,7 @@ func report(w io.Writer, err error, usageHint string) {
 		hint = usageHint
 	}
 	if hint != "" {
-		fmt.Fprintf(w, "seal: hint: %s\n", oneLine(hint))
+		_, _ = fmt.Fprintf(w, "seal: hint: %s\n", oneLine(hint))
 	}
 }
 

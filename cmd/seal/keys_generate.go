@@ -77,7 +77,7 @@ func (o *keysGenerateOptions) Run() error {
 // no window in which another file could be replaced), and removes it again
 // if it cannot be written in full.
 func writeNewFile(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) //nolint:gosec // the file the user named
 	if errors.Is(err, fs.ErrExist) {
 		return withHint(fmt.Errorf("%s already exists: not overwriting a key", path),
 			"choose another file name, or move the old key away first")
@@ -93,7 +93,7 @@ func writeNewFile(path string, data []byte) error {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(path)
+		_ = os.Remove(path) // best effort: the write error is what matters
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

@@ -35,7 +35,7 @@ Only the cluster holding the private keys can open the result.`,
 	}
 	fs := cmd.Flags()
 	fs.StringVarP(&o.filename, "filename", "f", "-", "read Secret manifests from `FILE` (- for stdin)")
-	o.sealingOptions.addFlags(fs)
+	o.addFlags(fs)
 	o.raw.addFlags(fs)
 	return cmd
 }
@@ -44,7 +44,7 @@ Only the cluster holding the private keys can open the result.`,
 func (o *sealOptions) Complete(cmd *cobra.Command, _ []string) error {
 	o.raw.complete(cmd)
 	o.config.input = o.filename
-	return o.sealingOptions.complete(cmd)
+	return o.complete(cmd)
 }
 
 // Validate checks that the flags make sense together.
