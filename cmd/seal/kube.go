@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sealkit/sealkit/pkg/controller"
+)
+
+// defaultControllerName is the name of seal-controller's Deployment and
+// webhook configurations in manifests/.
+const defaultControllerName = "seal-controller"
+
+// kubeRequestTimeout bounds every request seal makes to the API server, so
+// an unreachable cluster fails in seconds rather than hanging.
+const kubeRequestTimeout = 30 * time.Second
+
+// kubeOptions are the flags that reach a cluster, as kubectl has them:
+// --kubeconfig (else $KUBECONFIG, else ~/.kube/config), --context, -n, and
+// where seal-controller runs.
+type kubeOptions struct {
+	kubeconfig          string
+	context             string
+	namespace           string
+	controllerNamespace string
+	controllerName      string
+
+	// Resolved by connect.
+	client client.Client
+	// defaultNS is -n, else the kubeconfig context's namespace, else
+	// "default".
+	defaultNS string
+}
+
+// addFlags adds the kubeconfig flags; withNamespace adds -n/--namespace
+// too (the sealing commands have their own -n).
+func (o *kubeOptions) addFlags(fs *pflag.FlagSet, withNamespace bool) {
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "path to the kubeconfig `FILE` (default: $KUBECONFIG, else ~/.kube/config)")
+	fs.StringVar(&o.context, "context", "", "kubeconfig `CONTEXT` to use (default: the current context)")
+	if withNamespace {
+		fs.StringVarP(&o.namespace, "namespace", "n", "", "`NAMESPACE` of objects that name none (default: the context's, else \"default\")")
+	}
+	fs.StringVar(&o.controllerNamespace, "controller-namespace", controller.DefaultNamespace, "`NAMESPACE` seal-controller runs in (its keys and public keyring)")
+	fs.StringVar(&o.controllerName, "controller-name", defaultControllerName, "`NAME` of seal-controller (its webhook configurations)")
+}
+
+// loader is kubectl's kubeconfig resolution.
+func (o *kubeOptions) loader() clientcmd.ClientConfig {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = o.kubeconfig
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
+		&clientcmd.ConfigOverrides{CurrentContext: o.context})
+}
+
+// restConfig loads the kubeconfig and resolves the default namespace.
+func (o *kubeOptions) restConfig() (*rest.Config, error) {
+	cc := o.loader()
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, withHint(fmt.Errorf("loading kubeconfig: %w", err),
+			"give --kubeconfig FILE or set KUBECONFIG, and --context to pick a cluster")
+	}
+	o.defaultNS = o.namespace
+	if o.defaultNS == "" {
+		ns, _, err := cc.Namespace()
+		if err != nil {
+			return nil, fmt.Errorf("loading kubeconfig: %w", err)
+		}
+		o.defaultNS = ns
+	}
+	if o.defaultNS == "" {
+		o.defaultNS = defaultNamespace
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.Timeout = kubeRequestTimeout
+	// Verify and re-seal send one request per object; a whole repository
+	// should not crawl at client-go's default 5 requests per second.
+	cfg.QPS, cfg.Burst = 50, 100
+	cfg.UserAgent = "seal"
+	return cfg, nil
+}
+
+// connect makes the client, once. Tests may set o.client beforehand.
+func (o *kubeOptions) connect() (client.Client, error) {
+	if o.client != nil {
+		return o.client, nil
+	}
+	cfg, err := o.restConfig()
+	if err != nil {
+		return nil, err
+	}
+	scheme, err := controller.Scheme()
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, kubeError(fmt.Errorf("connecting to the cluster: %w", err))
+	}
+	o.client = c
+	return c, nil
+}
+
+// kubeContext is the context for one command's requests.
+func kubeContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 5*time.Minute)
+}
+
+// kubeError adds a hint to errors that mean the cluster cannot be reached.
+func kubeError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ne net.Error
+	var ue *url.Error
+	if errors.As(err, &ne) || errors.As(err, &ue) {
+		return withHint(err, "check that the cluster is reachable: --kubeconfig, --context, KUBECONFIG")
+	}
+	return err
+}

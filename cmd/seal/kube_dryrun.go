@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
+)
+
+// dryRun sends ss to the API server as a server-side dry-run create, or, if
+// an object of that name exists, a dry-run update of it: the admission
+// webhooks of seal-controller see it exactly as a real apply, and RBAC
+// decides whether the caller may. With reseal, the request carries the
+// re-seal marker and the returned object holds the re-sealed values.
+// Nothing is stored.
+func (o *kubeOptions) dryRun(ctx context.Context, ss *v1alpha1.SealedSecret, reseal bool) (*v1alpha1.SealedSecret, error) {
+	c, err := o.connect()
+	if err != nil {
+		return nil, err
+	}
+	obj := &v1alpha1.SealedSecret{
+		TypeMeta:   ss.TypeMeta,
+		ObjectMeta: *ss.ObjectMeta.DeepCopy(),
+		Spec:       *ss.Spec.DeepCopy(),
+	}
+	obj.ResourceVersion, obj.UID = "", ""
+	if obj.Namespace == "" {
+		obj.Namespace = o.defaultNS
+	}
+	if reseal {
+		if obj.Annotations == nil {
+			obj.Annotations = map[string]string{}
+		}
+		obj.Annotations[v1alpha1.AnnotationReseal] = "true"
+	}
+	err = c.Create(ctx, obj, client.DryRunAll)
+	if apierrors.IsAlreadyExists(err) {
+		var cur v1alpha1.SealedSecret
+		if err = c.Get(ctx, client.ObjectKeyFromObject(obj), &cur); err == nil {
+			obj.ResourceVersion = cur.ResourceVersion
+			err = c.Update(ctx, obj, client.DryRunAll)
+		}
+	}
+	if err != nil {
+		return nil, kubeError(admissionError(err))
+	}
+	return obj, nil
+}
+
+// deniedPrefix starts the message of a request an admission webhook denied.
+const deniedPrefix = "denied the request: "
+
+// admissionError reduces a webhook's denial to the webhook's own message,
+// e.g. `data key "password": value is sealed for namespace "shop", not
+// "prod"`; other API errors keep their message.
+func admissionError(err error) error {
+	var se apierrors.APIStatus
+	if !errors.As(err, &se) {
+		return err
+	}
+	msg := se.Status().Message
+	if i := strings.Index(msg, deniedPrefix); i >= 0 {
+		return &deniedError{msg: msg[i+len(deniedPrefix):], err: err}
+	}
+	if apierrors.IsForbidden(err) {
+		return withHint(fmt.Errorf("%s", msg), "verify and re-seal need the right to create SealedSecrets in the namespace")
+	}
+	return err
+}
+
+// deniedError is a webhook's denial.
+type deniedError struct {
+	msg string
+	err error
+}
+
+func (e *deniedError) Error() string { return e.msg }
+func (e *deniedError) Unwrap() error { return e.err }

@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/sealkit/sealkit/internal/atomicfile"
+	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/repoconfig"
+	"github.com/sealkit/sealkit/pkg/sealed"
+	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
+)
+
+// resealOptions is `seal reseal PATH…`: every value re-sealed to the
+// current keys, files rewritten in place.
+type resealOptions struct {
+	Streams
+	kube          kubeOptions
+	recipients    recipientOptions
+	identityFiles []string
+	paths         []string
+
+	identities []*crypto.Identity
+	progress   *progress
+}
+
+func newResealCmd(s Streams) *cobra.Command {
+	o := &resealOptions{Streams: s}
+	cmd := &cobra.Command{
+		Use:   "reseal PATH... [-i IDENTITY_FILE [--keys FILE | --recipient R]...]",
+		Short: "Re-seal SealedSecrets to the newest keys, rewriting files in place",
+		Long: `reseal re-seals every value of the SealedSecrets found in the files and
+directories (recursively: *.yaml, *.yml, *.json) to the current keys, with
+the same scope, namespace, name and data key, and rewrites the files in
+place, atomically. Only files whose values changed are written. Other
+documents in a multi-document file are kept, but the file is re-serialised
+(comments and formatting are not preserved; a List becomes its items).
+
+Online (no -i), each SealedSecret goes to the API server as a dry-run
+marked sealkit.dev/reseal; seal-controller's webhook re-seals it to its
+active key and its recovery recipients. No plaintext leaves the cluster;
+RBAC allows it exactly to those who may create SealedSecrets in the
+namespace.
+
+Offline, -i IDENTITY_FILE opens the values (an administrator or recovery
+key holder) and they are sealed to --keys/--recipient, else to what
+.sealkit.yaml says for each file.`,
+		Example: `  seal reseal k8s/
+  seal reseal -i recovery.key --keys prod.keys k8s/prod/`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: runE(o),
+	}
+	fs := cmd.Flags()
+	fs.StringArrayVarP(&o.identityFiles, "identity", "i", nil, "re-seal offline, opening values with this age identity `FILE` (repeatable)")
+	o.recipients.addFlags(fs)
+	o.kube.addFlags(fs, true)
+	return cmd
+}
+
+// Complete takes the paths and reads the identities.
+func (o *resealOptions) Complete(_ *cobra.Command, args []string) error {
+	o.paths = args
+	for _, p := range o.identityFiles {
+		ids, err := readIdentities(p)
+		if err != nil {
+			return err
+		}
+		o.identities = append(o.identities, ids...)
+	}
+	return nil
+}
+
+// Validate refuses recipients without -i: online, the controller decides.
+func (o *resealOptions) Validate() error {
+	if len(o.identityFiles) == 0 && len(o.recipients.keyFiles)+len(o.recipients.recipients) > 0 {
+		return withHint(usageErrorf("--keys and --recipient need -i: online, seal-controller re-seals to its own keys"),
+			"give -i IDENTITY_FILE to re-seal offline")
+	}
+	return nil
+}
+
+// resealStats are the summary's numbers.
+type resealStats struct {
+	values, objects, changedFiles, unchangedFiles, failed int
+}
+
+// Run re-seals file by file; a file with an object that fails is left as
+// it was, and the others are still done.
+func (o *resealOptions) Run() error {
+	files, err := loadManifestFiles(o.paths)
+	if err != nil {
+		return err
+	}
+	total := 0
+	for _, f := range files {
+		total += len(f.sealed)
+	}
+	if total == 0 {
+		return withHint(fmt.Errorf("no SealedSecrets found in %s", strings.Join(o.paths, ", ")),
+			"give the files or directories that hold SealedSecret manifests")
+	}
+	if len(o.identities) == 0 {
+		if _, err := o.kube.connect(); err != nil {
+			return err
+		}
+	}
+	o.progress = newProgress(o.ErrOut, total)
+	ctx, cancel := kubeContext()
+	defer cancel()
+	var st resealStats
+	for _, f := range files {
+		if len(f.sealed) == 0 {
+			continue
+		}
+		if err := o.resealFile(ctx, f, &st); err != nil {
+			o.progress.clear()
+			return err
+		}
+	}
+	o.progress.clear()
+	fmt.Fprintf(o.Out, "resealed %d values in %d objects, %d files changed, %d unchanged\n",
+		st.values, st.objects, st.changedFiles, st.unchangedFiles)
+	if st.failed > 0 {
+		return fmt.Errorf("%d SealedSecrets could not be re-sealed; their files were left unchanged", st.failed)
+	}
+	return nil
+}
+
+// resealFile re-seals every SealedSecret of f and writes f if a value
+// changed. Failures are reported and counted; only I/O errors stop.
+func (o *resealOptions) resealFile(ctx context.Context, f *manifestFile, st *resealStats) error {
+	var to []*crypto.Recipient
+	if len(o.identities) > 0 {
+		var err error
+		if to, err = o.offlineRecipients(f.path); err != nil {
+			return err
+		}
+	}
+	values, objects, failed := 0, 0, false
+	for _, d := range f.sealed {
+		n, err := o.resealObject(ctx, d.obj, to)
+		o.progress.step()
+		if err != nil {
+			failed = true
+			st.failed++
+			o.progress.clear()
+			fmt.Fprintf(o.ErrOut, "seal: error: %s: sealedsecret %s: %s\n", f.path, objectRef(d.obj, o.kube.defaultNS), oneLine(err.Error()))
+			continue
+		}
+		values += n
+		if n > 0 {
+			objects++
+		}
+	}
+	if failed || values == 0 {
+		st.unchangedFiles++
+		return nil
+	}
+	if err := writeManifestFile(f); err != nil {
+		return err
+	}
+	st.values += values
+	st.objects += objects
+	st.changedFiles++
+	return nil
+}
+
+// resealObject re-seals ss in place and returns how many values changed.
+func (o *resealOptions) resealObject(ctx context.Context, ss *v1alpha1.SealedSecret, to []*crypto.Recipient) (int, error) {
+	before := maps.Clone(ss.Spec.EncryptedData)
+	if len(o.identities) > 0 {
+		if _, err := sealed.Reseal(ss, o.identities, to); err != nil {
+			return 0, err
+		}
+	} else {
+		got, err := o.kube.dryRun(ctx, ss, true)
+		if err != nil {
+			return 0, err
+		}
+		if len(got.Spec.EncryptedData) != len(before) {
+			return 0, fmt.Errorf("the API server returned %d values for %d sent", len(got.Spec.EncryptedData), len(before))
+		}
+		ss.Spec.EncryptedData = got.Spec.EncryptedData
+	}
+	n := 0
+	for k, v := range ss.Spec.EncryptedData {
+		if before[k] != v {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// offlineRecipients are whom an offline re-seal seals path's values to:
+// --keys/--recipient, else the .sealkit.yaml rule for path (its keys and
+// recovery recipients).
+func (o *resealOptions) offlineRecipients(path string) ([]*crypto.Recipient, error) {
+	r := o.recipients
+	if len(r.keyFiles)+len(r.recipients) == 0 {
+		a, err := repoconfig.ForFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", repoconfig.FileName, err)
+		}
+		if a == nil || len(a.Keys)+len(a.Recipients) == 0 {
+			return nil, withHint(usageErrorf("%s: no keys to re-seal to", path),
+				"give --keys FILE or --recipient, or a .sealkit.yaml rule with keys for this path")
+		}
+		r = recipientOptions{keyFiles: a.Keys}
+		for _, rc := range a.Recipients {
+			r.recipients = append(r.recipients, rc.String())
+		}
+		for _, rc := range a.Recovery {
+			r.recipients = append(r.recipients, rc.String())
+		}
+	}
+	return r.resolve()
+}
+
+// writeManifestFile writes f's documents back, its SealedSecrets as they
+// are now and every other document as it was read, keeping the file's
+// format (JSON if it was JSON) and mode.
+func writeManifestFile(f *manifestFile) error {
+	objs := make([]runtime.Object, len(f.docs))
+	for i, d := range f.docs {
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(d.Raw); err != nil {
+			return fmt.Errorf("%s: %w", docName(d), err)
+		}
+		objs[i] = u
+	}
+	for _, d := range f.sealed {
+		objs[d.index] = d.obj
+	}
+	format := "yaml"
+	if t := bytes.TrimSpace(f.data); strings.EqualFold(filepath.Ext(f.path), ".json") || len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		format = "json"
+	}
+	var buf bytes.Buffer
+	if err := sealed.WriteManifests(&buf, objs, format); err != nil {
+		return fmt.Errorf("%s: %w", f.path, err)
+	}
+	perm := os.FileMode(0o644)
+	if fi, err := os.Stat(f.path); err == nil {
+		perm = fi.Mode().Perm()
+	}
+	return atomicfile.WriteFile(f.path, buf.Bytes(), perm)
+}
+
+// progress draws a bar on stderr when it is a terminal, and nothing
+// otherwise.
+type progress struct {
+	w           io.Writer
+	done, total int
+}
+
+func newProgress(w io.Writer, total int) *progress {
+	if f, ok := w.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
+		return &progress{total: total}
+	}
+	return &progress{w: w, total: total}
+}
+
+func (p *progress) step() {
+	p.done++
+	if p.w == nil {
+		return
+	}
+	const width = 30
+	n := width * p.done / p.total
+	fmt.Fprintf(p.w, "\rre-sealing [%s%s] %d/%d", strings.Repeat("=", n), strings.Repeat(" ", width-n), p.done, p.total)
+}
+
+func (p *progress) clear() {
+	if p.w != nil {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}

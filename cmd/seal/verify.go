@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sealkit/sealkit/pkg/sealed"
+	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
+)
+
+// verifyOptions is `seal verify PATH…`: can this cluster open these
+// SealedSecrets, where they would be applied?
+type verifyOptions struct {
+	Streams
+	kube  kubeOptions
+	paths []string
+}
+
+func newVerifyCmd(s Streams) *cobra.Command {
+	o := &verifyOptions{Streams: s}
+	cmd := &cobra.Command{
+		Use:   "verify PATH...",
+		Short: "Check with the cluster that SealedSecrets open where they would be applied",
+		Long: `verify sends every SealedSecret found in the files and directories
+(recursively: *.yaml, *.yml, *.json) to the API server as a server-side
+dry-run create (a dry-run update when one of that name exists).
+seal-controller's validating webhook opens every value there, checking its
+frame, and denies the request naming the data key that fails. Nothing is
+stored and no plaintext leaves the cluster.
+
+It prints one line per object, "ok NAMESPACE/NAME" or
+"FAIL NAMESPACE/NAME: data key "KEY": REASON", and exits 1 if any failed.
+RBAC applies: the caller needs the right to create SealedSecrets in the
+namespace. The webhook's failure policy is Ignore: if seal-controller is
+down, the API server lets the dry-run through and verify says ok.`,
+		Example: `  seal verify k8s/prod/
+  seal verify --context prod db.sealed.yaml`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: runE(o),
+	}
+	o.kube.addFlags(cmd.Flags(), true)
+	return cmd
+}
+
+// Complete takes the paths.
+func (o *verifyOptions) Complete(_ *cobra.Command, args []string) error {
+	o.paths = args
+	return nil
+}
+
+// Validate has nothing to check offline.
+func (o *verifyOptions) Validate() error { return nil }
+
+// Run dry-runs every SealedSecret and reports each.
+func (o *verifyOptions) Run() error {
+	files, err := loadManifestFiles(o.paths)
+	if err != nil {
+		return err
+	}
+	if _, err := o.kube.connect(); err != nil {
+		return err
+	}
+	ctx, cancel := kubeContext()
+	defer cancel()
+	total, failed := 0, 0
+	for _, f := range files {
+		for _, d := range f.sealed {
+			total++
+			_, err := o.kube.dryRun(ctx, d.obj, false)
+			name := objectRef(d.obj, o.kube.defaultNS)
+			if err != nil {
+				failed++
+				fmt.Fprintf(o.Out, "FAIL %s: %s\n", name, oneLine(err.Error()))
+				continue
+			}
+			fmt.Fprintf(o.Out, "ok %s\n", name)
+		}
+	}
+	if total == 0 {
+		return withHint(fmt.Errorf("no SealedSecrets found in %s", strings.Join(o.paths, ", ")),
+			"give the files or directories that hold SealedSecret manifests")
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d SealedSecrets failed verification", failed, total)
+	}
+	return nil
+}
+
+func objectRef(ss *v1alpha1.SealedSecret, defaultNS string) string {
+	ns := ss.Namespace
+	if ns == "" {
+		ns = defaultNS
+	}
+	return ns + "/" + ss.Name
+}
+
+// manifestFile is a file of manifests with its SealedSecrets decoded.
+type manifestFile struct {
+	path   string
+	data   []byte
+	docs   []sealed.Document
+	sealed []sealedDoc
+}
+
+// sealedDoc is one SealedSecret of a manifestFile; index is its place in
+// docs.
+type sealedDoc struct {
+	index int
+	obj   *v1alpha1.SealedSecret
+}
+
+// loadManifestFiles reads the files named and the manifest files under the
+// directories named. Files under a directory that hold no SealedSecret are
+// left out without being parsed; named files must parse.
+func loadManifestFiles(paths []string) ([]*manifestFile, error) {
+	var out []*manifestFile
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, fileError(p, err)
+		}
+		if !fi.IsDir() {
+			f, err := loadManifestFile(p, true)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, f)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return fileError(path, err)
+			}
+			if d.IsDir() {
+				if path != p && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir // .git and the like
+				}
+				return nil
+			}
+			switch strings.ToLower(filepath.Ext(path)) {
+			case ".yaml", ".yml", ".json":
+			default:
+				return nil
+			}
+			f, err := loadManifestFile(path, false)
+			if err != nil || f == nil {
+				return err
+			}
+			out = append(out, f)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// loadManifestFile reads and decodes one file. A file found in a directory
+// that does not mention SealedSecret is skipped (nil), so that unrelated
+// YAML (CI configuration, Helm values) is never parsed as manifests.
+func loadManifestFile(path string, named bool) (*manifestFile, error) {
+	data, err := readFileBounded(path)
+	if err != nil {
+		return nil, err
+	}
+	if !named && !bytes.Contains(data, []byte("SealedSecret")) {
+		return nil, nil
+	}
+	f := &manifestFile{path: path, data: data}
+	if f.docs, err = sealed.ReadManifests(bytes.NewReader(data), path); err != nil {
+		return nil, prefixSource(path, err)
+	}
+	for i, d := range f.docs {
+		if d.Kind != "SealedSecret" {
+			continue
+		}
+		ss, err := d.SealedSecret()
+		if err != nil {
+			return nil, prefixSource(path, err)
+		}
+		if ss.Name == "" {
+			return nil, fmt.Errorf("%s: SealedSecret has no metadata.name", docName(d))
+		}
+		f.sealed = append(f.sealed, sealedDoc{index: i, obj: ss})
+	}
+	return f, nil
+}
