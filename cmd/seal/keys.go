@@ -2,8 +2,8 @@ package main
 
 import "github.com/spf13/cobra"
 
-// newKeysCmd groups the key commands. Only generate exists offline; fetch,
-// list, rotate, retire, backup and restore talk to a cluster and come later.
+// newKeysCmd groups the key commands. generate works offline; fetch, list,
+// rotate, retire, backup and restore talk to a cluster.
 func newKeysCmd(s Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keys",
@@ -15,6 +15,14 @@ func newKeysCmd(s Streams) *cobra.Command {
 			return cmd.Help()
 		},
 	}
-	cmd.AddCommand(newKeysGenerateCmd(s))
+	cmd.AddCommand(
+		newKeysGenerateCmd(s),
+		newKeysFetchCmd(s),
+		newKeysListCmd(s),
+		newKeysRotateCmd(s),
+		newKeysRetireCmd(s),
+		newKeysBackupCmd(s),
+		newKeysRestoreCmd(s),
+	)
 	return cmd
 }

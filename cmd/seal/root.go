@@ -44,6 +44,8 @@ func newRootCmd(s Streams) *cobra.Command {
 		newUnsealCmd(s),
 		newKeysCmd(s),
 		newLintCmd(s),
+		newVerifyCmd(s),
+		newResealCmd(s),
 		newVersionCmd(s),
 		newCompletionCmd(s),
 	)
