@@ -49,6 +49,7 @@ func (w *certWriter) write(b *certBundle) error {
 		data []byte
 	}{{corev1.TLSPrivateKeyKey, b.keyPEM}, {corev1.TLSCertKey, b.certPEM}} {
 		path := filepath.Join(w.opts.CertDir, f.name)
+		// #nosec G304 -- the operator's --webhook-cert-dir and a fixed name
 		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, f.data) {
 			continue
 		}

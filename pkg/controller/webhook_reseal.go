@@ -30,7 +30,7 @@ type resealer struct {
 	log      logr.Logger
 }
 
-func (r *resealer) Handle(ctx context.Context, req admission.Request) admission.Response {
+func (r *resealer) Handle(_ context.Context, req admission.Request) admission.Response {
 	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
 		return admission.Allowed("")
 	}

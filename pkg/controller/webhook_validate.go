@@ -27,7 +27,7 @@ type validator struct {
 	log     logr.Logger
 }
 
-func (v *validator) Handle(ctx context.Context, req admission.Request) admission.Response {
+func (v *validator) Handle(_ context.Context, req admission.Request) admission.Response {
 	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
 		return admission.Allowed("")
 	}
