@@ -16,6 +16,8 @@ import (
 type recipientOptions struct {
 	keyFiles   []string
 	recipients []string
+	// fetch, when set, adds the cluster's active keys (online mode).
+	fetch func() ([]*crypto.Recipient, error)
 }
 
 func (o *recipientOptions) addFlags(fs *pflag.FlagSet) {
@@ -44,9 +46,15 @@ func (o *recipientOptions) resolve() ([]*crypto.Recipient, error) {
 			out = appendRecipient(out, r)
 		}
 	}
-	// Online mode goes here: with neither flag, seal will fetch the
-	// cluster's published keyring (ConfigMap sealkit-keyring) through the
-	// kubeconfig, or take the keyring files .sealkit.yaml maps this path to.
+	if o.fetch != nil {
+		rs, err := o.fetch()
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			out = appendRecipient(out, r)
+		}
+	}
 	if len(out) == 0 {
 		return nil, withHint(usageErrorf("no recipients: nothing to seal to"),
 			"give --keys FILE (a public keyring) or --recipient age1pq1…")

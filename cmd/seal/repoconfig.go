@@ -47,7 +47,7 @@ func (o *sealingOptions) resolveRecipients(cmd *cobra.Command) ([]*crypto.Recipi
 	target := o.configTarget()
 	if target == "" {
 		o.logf(errOut, "seal: no file is written or read: .sealkit.yaml is not consulted")
-		return o.recipients.resolve()
+		return o.resolveOnline("")
 	}
 	a, err := repoconfig.ForFile(target)
 	if err != nil {
@@ -56,7 +56,7 @@ func (o *sealingOptions) resolveRecipients(cmd *cobra.Command) ([]*crypto.Recipi
 	}
 	if a == nil {
 		o.logf(errOut, "seal: no %s rule applies to %s", repoconfig.FileName, target)
-		return o.recipients.resolve()
+		return o.resolveOnline("")
 	}
 	o.logf(errOut, "seal: %s applies to %s", a, target)
 	r := recipientOptions{
@@ -64,9 +64,13 @@ func (o *sealingOptions) resolveRecipients(cmd *cobra.Command) ([]*crypto.Recipi
 		recipients: append([]string(nil), o.recipients.recipients...),
 	}
 	if len(r.keyFiles)+len(r.recipients) == 0 {
-		if len(a.Keys)+len(a.Recipients) == 0 {
+		if len(a.Keys)+len(a.Recipients) == 0 && a.Context == "" {
 			return nil, withHint(usageErrorf("%s gives no keys or recipients for %s", a, target),
 				"add keys or recipients to the rule, or give --keys FILE")
+		}
+		if len(a.Keys)+len(a.Recipients) == 0 {
+			o.logf(errOut, "seal: fetching the keys of kube context %s", a.Context)
+			r.fetch = o.kube.fetchRecipients(a.Context)
 		}
 		r.keyFiles = a.Keys
 		for _, rc := range a.Recipients {
@@ -91,6 +95,15 @@ func (o *sealingOptions) resolveRecipients(cmd *cobra.Command) ([]*crypto.Recipi
 	}
 	o.logf(errOut, "seal: sealing to %s, scope %s", strings.Join(ids, ", "), o.scope)
 	return rs, nil
+}
+
+// resolveOnline resolves --keys and --recipient; with neither, the keys
+// are fetched from the cluster.
+func (o *sealingOptions) resolveOnline(ruleContext string) ([]*crypto.Recipient, error) {
+	if len(o.recipients.keyFiles)+len(o.recipients.recipients) == 0 {
+		o.recipients.fetch = o.kube.fetchRecipients(ruleContext)
+	}
+	return o.recipients.resolve()
 }
 
 func (o *sealingOptions) logf(w io.Writer, format string, args ...any) {

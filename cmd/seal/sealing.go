@@ -27,6 +27,7 @@ type sealingOptions struct {
 	allowEmptyData bool
 	mergeInto      string
 	config         configOptions
+	kube           kubeOptions
 
 	// Resolved by complete.
 	scope    crypto.Scope
@@ -42,6 +43,7 @@ func (o *sealingOptions) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.allowEmptyData, "allow-empty-data", false, "seal a Secret that has no data")
 	fs.StringVar(&o.mergeInto, "merge-into", "", "add or replace the sealed keys in this existing SealedSecret `FILE`, in place")
 	o.config.addFlags(fs)
+	o.kube.addFlags(fs, false)
 }
 
 func (o *sealingOptions) complete(cmd *cobra.Command) error {
