@@ -3,8 +3,10 @@ package controller
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
@@ -13,6 +15,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sealkit/sealkit/internal/testenv"
@@ -135,4 +138,47 @@ func TestManifestsKeysRBAC(t *testing.T) {
 			return p[second] == keyring.StateActive && p[first] == keyring.StateRetained
 		})
 	})
+}
+
+// TestManifestsDecodeStrictly decodes every object of manifests/ (but the
+// generated CRD) as its typed Go object, rejecting unknown or duplicate
+// fields: a check that needs no API server. The apply test above is the real one.
+func TestManifestsDecodeStrictly(t *testing.T) {
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	scheme, err := testenv.NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ser := kjson.NewSerializerWithOptions(kjson.DefaultMetaFactory, scheme, scheme, kjson.SerializerOptions{Yaml: true, Strict: true})
+	files, _ := filepath.Glob(filepath.Join(root, "manifests", "*.yaml"))
+	more, _ := filepath.Glob(filepath.Join(root, "manifests", "rbac", "*.yaml"))
+	kinds := map[string]bool{}
+	for _, f := range append(files, more...) {
+		if filepath.Base(f) == "kustomization.yaml" {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for doc := range strings.SplitSeq(string(b), "\n---\n") {
+			if strings.TrimSpace(strings.TrimPrefix(doc, "---")) == "" {
+				continue
+			}
+			_, gvk, err := ser.Decode([]byte(doc), nil, nil)
+			if err != nil {
+				t.Errorf("%s: %v", f, err)
+				continue
+			}
+			kinds[gvk.Kind] = true
+		}
+	}
+	for _, k := range []string{"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment", "Service"} {
+		if !kinds[k] {
+			t.Errorf("no %s in manifests/", k)
+		}
+	}
 }
