@@ -55,7 +55,7 @@ func (m *keyManager) Start(ctx context.Context) error {
 	backoff := time.Second
 	for {
 		next, err := m.sync(ctx)
-		wait := m.after(next)
+		var wait <-chan time.Time
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -65,6 +65,7 @@ func (m *keyManager) Start(ctx context.Context) error {
 			wait = time.After(backoff)
 			backoff = min(2*backoff, keyResync)
 		} else {
+			wait = m.after(next)
 			backoff = time.Second
 		}
 		select {
@@ -80,6 +81,12 @@ func (m *keyManager) Start(ctx context.Context) error {
 // after returns a channel fired after d on the manager's clock when it can
 // make timers (so tests step a fake clock), else in real time.
 func (m *keyManager) after(d time.Duration) <-chan time.Time {
+	if d <= 0 {
+		// A fake clock fires its timers only when stepped, even due ones.
+		ch := make(chan time.Time, 1)
+		ch <- m.clock.Now()
+		return ch
+	}
 	if c, ok := m.clock.(clock.Clock); ok {
 		return c.After(d)
 	}
