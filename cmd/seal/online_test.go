@@ -1,0 +1,443 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	admissionv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/yaml"
+
+	"github.com/sealkit/sealkit/internal/testenv"
+	"github.com/sealkit/sealkit/pkg/controller"
+	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/sealed"
+	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
+)
+
+// The online tests run the real seal entry point (Main) against a real
+// kube-apiserver (internal/testenv) with seal-controller's manager, key
+// manager, reconciler and webhooks running in-process, as in production.
+
+// seal runs the CLI in-process and returns stdout, stderr and the exit code.
+func runSeal(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Main(args, Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	t.Logf("seal %s -> %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out.String(), errOut.String())
+	return out.String(), errOut.String(), code
+}
+
+func mustSeal(t *testing.T, args ...string) string {
+	t.Helper()
+	out, _, code := runSeal(t, args...)
+	if code != 0 {
+		t.Fatalf("seal %s: exit %d", strings.Join(args, " "), code)
+	}
+	return out
+}
+
+// webhookOptions loads manifests/webhook with failurePolicy Fail, so a test
+// never passes because the webhook was not reached.
+func webhookOptions(t *testing.T) envtest.WebhookInstallOptions {
+	t.Helper()
+	var v admissionv1.ValidatingWebhookConfiguration
+	var m admissionv1.MutatingWebhookConfiguration
+	for file, into := range map[string]any{"validating.yaml": &v, "mutating.yaml": &m} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "manifests", "webhook", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := yaml.UnmarshalStrict(b, into); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+	}
+	fail := admissionv1.Fail
+	for i := range v.Webhooks {
+		v.Webhooks[i].FailurePolicy = &fail
+	}
+	for i := range m.Webhooks {
+		m.Webhooks[i].FailurePolicy = &fail
+	}
+	return envtest.WebhookInstallOptions{
+		ValidatingWebhooks: []*admissionv1.ValidatingWebhookConfiguration{&v},
+		MutatingWebhooks:   []*admissionv1.MutatingWebhookConfiguration{&m},
+	}
+}
+
+// startController runs seal-controller in-process with its keys in ns,
+// serving webhooks where envtest points the webhook configurations, and
+// waits until the public keyring is published and the webhook serves.
+func startController(t *testing.T, env *testenv.Env, ns string) {
+	t.Helper()
+	mgr, err := controller.NewManager(env.Config, controller.ManagerOptions{
+		Namespace: ns, MetricsBindAddress: "0", HealthProbeBindAddress: "0",
+		Logger: zap.New(zap.WriteTo(os.Stderr)), SkipNameValidation: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := controller.SetupKeys(mgr, controller.KeyOptions{Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := controller.SetupReconciler(mgr, keys, controller.ReconcilerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	wh := env.Webhooks()
+	if err := controller.SetupWebhooks(mgr, keys, controller.WebhookOptions{
+		Host: wh.LocalServingHost, Port: wh.LocalServingPort, CertDir: wh.LocalServingCertDir,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	var once sync.Once
+	t.Cleanup(func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("manager: %v", err)
+			}
+		})
+	})
+	eventually(t, "keyring published and webhook serving", func() bool {
+		var cm corev1.ConfigMap
+		if env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: controller.KeyringConfigMap}, &cm) != nil {
+			return false
+		}
+		return mgr.GetWebhookServer().StartedChecker()(nil) == nil
+	})
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// onlineFlags are the flags pointing seal at env and its controller.
+func onlineFlags(env *testenv.Env, ctrlNS string) []string {
+	return []string{"--kubeconfig", env.Kubeconfig, "--controller-namespace", ctrlNS}
+}
+
+func args(base []string, more ...string) []string {
+	return append(slices.Clone(base), more...)
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func secretYAML(ns, name string, kv ...string) string {
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: Secret\nmetadata: {name: " + name + ", namespace: " + ns + "}\nstringData:\n")
+	for i := 0; i < len(kv); i += 2 {
+		b.WriteString("  " + kv[i] + ": " + kv[i+1] + "\n")
+	}
+	return b.String()
+}
+
+// readSealed returns the SealedSecrets of a file.
+func readSealed(t *testing.T, path string) []*v1alpha1.SealedSecret {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	docs, err := sealed.ReadManifests(f, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*v1alpha1.SealedSecret
+	for _, d := range docs {
+		if d.Kind == "SealedSecret" {
+			ss, err := d.SealedSecret()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, ss)
+		}
+	}
+	return out
+}
+
+// apply creates or updates the file's SealedSecrets in the cluster.
+func apply(t *testing.T, env *testenv.Env, path string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, ss := range readSealed(t, path) {
+		var cur v1alpha1.SealedSecret
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ss), &cur); err == nil {
+			cur.Spec = ss.Spec
+			if err := env.Client.Update(ctx, &cur); err != nil {
+				t.Fatalf("updating %s/%s: %v", ss.Namespace, ss.Name, err)
+			}
+			continue
+		}
+		if err := env.Client.Create(ctx, ss); err != nil {
+			t.Fatalf("creating %s/%s: %v", ss.Namespace, ss.Name, err)
+		}
+	}
+}
+
+// waitSecret waits for the controller to unseal ns/name with key = value,
+// opened with keyID when keyID is not empty.
+func waitSecret(t *testing.T, env *testenv.Env, ns, name, key, value, keyID string) {
+	t.Helper()
+	ctx := context.Background()
+	eventually(t, "secret "+ns+"/"+name, func() bool {
+		var s corev1.Secret
+		if env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &s) != nil || string(s.Data[key]) != value {
+			return false
+		}
+		if keyID == "" {
+			return true
+		}
+		var ss v1alpha1.SealedSecret
+		return env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &ss) == nil &&
+			slices.Equal(ss.Status.KeyIDs, []string{keyID})
+	})
+}
+
+type listedKey struct {
+	ID            string `json:"id"`
+	State         string `json:"state"`
+	SealedSecrets int    `json:"sealedSecrets"`
+}
+
+func listKeys(t *testing.T, flags []string) map[string]listedKey {
+	t.Helper()
+	var keys []listedKey
+	if err := json.Unmarshal([]byte(mustSeal(t, args(append([]string{"keys", "list", "-o", "json"}, flags...))...)), &keys); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]listedKey{}
+	for _, k := range keys {
+		out[k.State+":"+k.ID] = k
+		if k.State == "active" {
+			out["active"] = k
+		}
+	}
+	return out
+}
+
+func newNamespace(t *testing.T, env *testenv.Env, name string) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if err := env.Client.Create(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// TestOnlineRoundTrip: keys fetch and list; seal online; verify names the
+// failing data key; old key -> rotate -> retire refused -> reseal (files in
+// place, other documents kept) -> retire -> the controller still unseals
+// everything; reseal refused to a user without create rights.
+func TestOnlineRoundTrip(t *testing.T) {
+	env := testenv.New(t, testenv.Options{Webhooks: webhookOptions(t)})
+	ctrlNS := newNamespace(t, env, "sealkit-system")
+	app := newNamespace(t, env, "shop")
+	startController(t, env, ctrlNS)
+	flags := onlineFlags(env, ctrlNS)
+	dir := t.TempDir()
+
+	// keys fetch writes a keyring that parses and seals offline.
+	mustSeal(t, args(flags, "keys", "fetch", "-w", filepath.Join(dir, "prod.keys"))...)
+	keys := listKeys(t, flags)
+	oldID := keys["active"].ID
+	if oldID == "" || keys["active"].SealedSecrets != 0 {
+		t.Fatalf("keys list: %+v", keys)
+	}
+
+	// Sealing with no --keys fetches the cluster's active key.
+	repo := filepath.Join(dir, "repo")
+	writeFile(t, filepath.Join(dir, "db.yaml"), secretYAML(app, "db", "password", "one", "user", "admin"))
+	writeFile(t, filepath.Join(dir, "api.yaml"), secretYAML(app, "api", "token", "two"))
+	mustSeal(t, args(flags, "-f", filepath.Join(dir, "db.yaml"), "-w", filepath.Join(dir, "db.sealed.yaml"))...)
+	mustSeal(t, "--keys", filepath.Join(dir, "prod.keys"), "-f", filepath.Join(dir, "api.yaml"), "-w", filepath.Join(repo, "sub", "api.yaml"))
+	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop}\ndata: {color: blue}\n"
+	db, err := os.ReadFile(filepath.Join(dir, "db.sealed.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(repo, "app.yaml"), cm+"---\n"+string(db))
+	writeFile(t, filepath.Join(repo, "notes.yaml"), "just: some yaml\n")
+	apply(t, env, filepath.Join(repo, "app.yaml"))
+	apply(t, env, filepath.Join(repo, "sub", "api.yaml"))
+	waitSecret(t, env, app, "db", "password", "one", oldID)
+	waitSecret(t, env, app, "api", "token", "two", oldID)
+	if k := listKeys(t, flags)["active"]; k.SealedSecrets != 2 {
+		t.Fatalf("keys list: active key needed by %d SealedSecrets, want 2", k.SealedSecrets)
+	}
+
+	// verify: all ok; then a value moved to another data key fails, naming it.
+	out := mustSeal(t, args(flags, "verify", repo)...)
+	if !strings.Contains(out, "ok shop/db\n") || !strings.Contains(out, "ok shop/api\n") {
+		t.Fatalf("verify: %q", out)
+	}
+	bad := readSealed(t, filepath.Join(dir, "db.sealed.yaml"))[0]
+	bad.Spec.EncryptedData["pass"] = bad.Spec.EncryptedData["password"]
+	delete(bad.Spec.EncryptedData, "password")
+	var buf bytes.Buffer
+	if err := sealed.WriteManifests(&buf, []runtime.Object{bad}, "yaml"); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "bad", "db.yaml"), buf.String())
+	out, _, code := runSeal(t, args(flags, "verify", filepath.Join(dir, "bad"))...)
+	if code != ExitError || !strings.HasPrefix(out, `FAIL shop/db: data key "pass": `) {
+		t.Fatalf("verify of a moved value: exit %d, %q", code, out)
+	}
+
+	// rotate: a new active key; the old one is retained and still needed.
+	out = mustSeal(t, args(flags, "keys", "rotate")...)
+	keys = listKeys(t, flags)
+	newID := keys["active"].ID
+	if newID == oldID || !strings.Contains(out, "new active key "+newID) {
+		t.Fatalf("rotate: %q, keys %+v", out, keys)
+	}
+	if k := keys["retained:"+oldID]; k.SealedSecrets != 2 {
+		t.Fatalf("old key: %+v", k)
+	}
+	_, errOut, code := runSeal(t, args(flags, "keys", "retire", oldID)...)
+	if code != ExitError || !strings.Contains(errOut, "still needed by 2 SealedSecrets") || !strings.Contains(errOut, "shop/db") {
+		t.Fatalf("retire in use: exit %d, %q", code, errOut)
+	}
+	if _, _, code := runSeal(t, args(flags, "keys", "retire", newID)...); code != ExitError {
+		t.Fatalf("retiring the active key: exit %d", code)
+	}
+
+	// A user without create rights on SealedSecrets in shop cannot re-seal.
+	_, userKcfg := env.User("viewer")
+	before, _ := os.ReadFile(filepath.Join(repo, "app.yaml"))
+	_, errOut, code = runSeal(t, "reseal", "--kubeconfig", userKcfg, repo)
+	after, _ := os.ReadFile(filepath.Join(repo, "app.yaml"))
+	if code != ExitError || !strings.Contains(errOut, "forbidden") || !bytes.Equal(before, after) {
+		t.Fatalf("reseal without rights: exit %d, %q; file changed: %v", code, errOut, !bytes.Equal(before, after))
+	}
+
+	// reseal online: both files rewritten, the ConfigMap kept, notes.yaml untouched.
+	out = mustSeal(t, args(flags, "reseal", repo)...)
+	if want := "resealed 3 values in 2 objects, 2 files changed, 0 unchanged\n"; out != want {
+		t.Fatalf("reseal: %q, want %q", out, want)
+	}
+	app2, _ := os.ReadFile(filepath.Join(repo, "app.yaml"))
+	if !strings.Contains(string(app2), "color: blue") {
+		t.Fatalf("the ConfigMap was lost:\n%s", app2)
+	}
+	for _, f := range []string{"app.yaml", "sub/api.yaml"} {
+		for _, ss := range readSealed(t, filepath.Join(repo, f)) {
+			for k, v := range ss.Spec.EncryptedData {
+				if ids, _ := crypto.KeyIDs(v); !slices.Equal(ids, []crypto.KeyID{crypto.KeyID(newID)}) {
+					t.Fatalf("%s: %s/%s: value %s sealed to %v, want %s", f, ss.Namespace, ss.Name, k, ids, newID)
+				}
+			}
+		}
+	}
+	out = mustSeal(t, args(flags, "reseal", repo)...)
+	if want := "resealed 0 values in 0 objects, 0 files changed, 2 unchanged\n"; out != want {
+		t.Fatalf("second reseal: %q, want %q", out, want)
+	}
+
+	// Apply, retire the old key, and the controller still unseals all.
+	apply(t, env, filepath.Join(repo, "app.yaml"))
+	apply(t, env, filepath.Join(repo, "sub", "api.yaml"))
+	waitSecret(t, env, app, "db", "password", "one", newID)
+	waitSecret(t, env, app, "api", "token", "two", newID)
+	mustSeal(t, args(flags, "keys", "retire", oldID)...)
+	if k := listKeys(t, flags)["retired:"+oldID]; k.ID != oldID {
+		t.Fatalf("old key not retired")
+	}
+	for _, name := range []string{"db", "api"} {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: app, Name: name}}
+		if err := env.Client.Delete(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitSecret(t, env, app, "db", "user", "admin", newID)
+	waitSecret(t, env, app, "api", "token", "two", newID)
+
+	// --force retires a key still needed.
+	mustSeal(t, args(flags, "keys", "rotate")...)
+	_, _, code = runSeal(t, args(flags, "keys", "retire", newID)...)
+	if code != ExitError {
+		t.Fatalf("retire in use: exit %d", code)
+	}
+	mustSeal(t, args(flags, "keys", "retire", "--force", newID)...)
+}
+
+// TestOnlineBackupRestore: a backup restored into a fresh control plane
+// brings back unsealing there.
+func TestOnlineBackupRestore(t *testing.T) {
+	dir := t.TempDir()
+	env := testenv.New(t, testenv.Options{Webhooks: webhookOptions(t)})
+	ctrlNS := newNamespace(t, env, "sealkit-system")
+	newNamespace(t, env, "shop")
+	startController(t, env, ctrlNS)
+	flags := onlineFlags(env, ctrlNS)
+
+	recovery := filepath.Join(dir, "recovery.key")
+	mustSeal(t, "keys", "generate", "-o", recovery)
+	ids, err := readIdentities(recovery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "db.yaml"), secretYAML("shop", "db", "password", "one"))
+	mustSeal(t, args(flags, "-f", filepath.Join(dir, "db.yaml"), "-w", filepath.Join(dir, "db.sealed.yaml"))...)
+
+	backup := filepath.Join(dir, "keys.age")
+	mustSeal(t, args(flags, "keys", "backup", "--recipient", ids[0].Recipient().String(), "-w", backup)...)
+	b, err := os.ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("-----BEGIN AGE ENCRYPTED FILE-----")) || bytes.Contains(b, []byte("AGE-SECRET-KEY")) {
+		t.Fatalf("backup is not an armored age file, or holds plaintext")
+	}
+	if _, _, code := runSeal(t, args(flags, "keys", "backup", "--recipient", ids[0].Recipient().String(), "-w", backup)...); code == 0 {
+		t.Fatal("backup replaced an existing file without --force")
+	}
+
+	fresh := testenv.New(t, testenv.Options{Webhooks: webhookOptions(t)})
+	freshNS := newNamespace(t, fresh, "sealkit-system")
+	newNamespace(t, fresh, "shop")
+	freshFlags := onlineFlags(fresh, freshNS)
+	out := mustSeal(t, args(freshFlags, "keys", "restore", backup, "-i", recovery)...)
+	if !strings.Contains(out, "restored 1 of 1 keys") {
+		t.Fatalf("restore: %q", out)
+	}
+	out = mustSeal(t, args(freshFlags, "keys", "restore", backup, "-i", recovery)...)
+	if !strings.Contains(out, "restored 0 of 1 keys") {
+		t.Fatalf("second restore: %q", out)
+	}
+	startController(t, fresh, freshNS)
+	apply(t, fresh, filepath.Join(dir, "db.sealed.yaml"))
+	waitSecret(t, fresh, "shop", "db", "password", "one", "")
+}
