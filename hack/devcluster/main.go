@@ -36,10 +36,13 @@ func main() {
 }
 
 func run() error {
-	kubeconfig := flag.String("kubeconfig", "", "where to write the admin kubeconfig (default <repo>/.cache/dev-cluster/kubeconfig)")
-	port := flag.Int("port", 0, "API server port on 127.0.0.1 (default: a free one)")
-	verbose := flag.Bool("v", false, "show etcd and kube-apiserver logs")
-	flag.Parse()
+	// A flag set of our own: controller-runtime, linked in through envtest,
+	// registers its own -kubeconfig on flag.CommandLine.
+	fs := flag.NewFlagSet("devcluster", flag.ExitOnError)
+	kubeconfig := fs.String("kubeconfig", "", "where to write the admin kubeconfig (default <repo>/.cache/dev-cluster/kubeconfig)")
+	port := fs.Int("port", 0, "API server port on 127.0.0.1 (default: a free one)")
+	verbose := fs.Bool("v", false, "show etcd and kube-apiserver logs")
+	_ = fs.Parse(os.Args[1:]) // ExitOnError: never returns an error
 
 	// Signals first: one arriving during the few seconds of start-up must still
 	// stop what has been started.
