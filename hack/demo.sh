@@ -32,6 +32,12 @@ step() {
 	printf '\n%s==> [%d/%d] %s%s\n' "$bold" "$step" "$steps" "$*" "$reset"
 }
 say() { printf '    %s\n' "$*"; }
+# shorten FILE: print a manifest or keyring with its long values cut, as
+# post-quantum keys and sealed values are kilobytes long.
+shorten() {
+	printf '%s$ cat %s   (long values shortened)%s\n' "$dim" "$1" "$reset"
+	sed -E 's/((sealkit:v1:[0-9a-f,]+:|age1pq1).{24}).*/\1.../' "$1"
+}
 # show CMD...: print the command as a user would type it, then run it.
 show() {
 	printf '%s$ %s%s\n' "$dim" "$*" "$reset"
@@ -180,11 +186,13 @@ metrics_port=$(free_port)
 # runs on this machine instead) and the webhook configurations call it at
 # https://127.0.0.1:PORT; seal-controller still injects their caBundle itself.
 mkdir -p "$work/install"
+# (kustomize accepts a base only as a relative path)
+base=$(realpath --relative-to="$work/install" "$root/manifests")
 cat >"$work/install/kustomization.yaml" <<EOF
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
-  - $root/manifests
+  - $base
 patches:
   - target: {kind: Deployment, name: seal-controller}
     patch: |
@@ -201,7 +209,9 @@ patches:
       - {op: remove, path: /webhooks/0/clientConfig/service}
       - {op: add, path: /webhooks/0/clientConfig/url, value: "https://127.0.0.1:$webhook_port/mutate-sealkit-dev-v1alpha1-sealedsecret"}
 EOF
-show kubectl apply -k "$work/install"
+# Server-side apply: the CRD is already there (the control plane installs it),
+# created without kubectl's last-applied annotation.
+show kubectl apply --server-side -k "$work/install"
 
 step "Running seal-controller locally as its ServiceAccount (RBAC from manifests/, not admin)"
 # A token for the ServiceAccount (TokenRequest API): the controller is then
@@ -247,7 +257,7 @@ cd "$work/repo"
 step "Fetching the cluster's public keys (seal keys fetch)"
 wait_for 30 "the public keyring ConfigMap" seal keys fetch
 show seal keys fetch -w cluster.keys
-show cat cluster.keys
+shorten cluster.keys
 active_key() { sed -n 's/^# id: \([0-9a-f]*\) .*state: active$/\1/p' "$1"; }
 old_key=$(active_key cluster.keys)
 [[ -n $old_key ]] || die "no active key in cluster.keys"
@@ -266,7 +276,7 @@ stringData:
 EOF
 show seal --keys cluster.keys -f db-credentials.yaml -w db-credentials.sealed.yaml
 rm db-credentials.yaml # the plaintext never goes near the repository
-show cat db-credentials.sealed.yaml
+shorten db-credentials.sealed.yaml
 show seal verify db-credentials.sealed.yaml
 show kubectl apply -f db-credentials.sealed.yaml
 show kubectl -n demo wait sealedsecret/db-credentials --for=condition=Ready --timeout=60s
@@ -298,6 +308,9 @@ show kubectl -n demo get sealedsecret,secret db-credentials
 show kubectl -n demo wait sealedsecret/db-credentials --for=condition=Ready --timeout=10s
 [[ $(kubectl -n demo get secret db-credentials -o jsonpath='{.data.password}' | base64 -d) == correct-horse-battery-staple ]] ||
 	die "the Secret does not hold the sealed value any more"
+say "the controller's metrics (docs/metrics.md):"
+curl -fsS "http://127.0.0.1:$metrics_port/metrics" |
+	grep -E '^sealkit_(keys|key_rotations_total|sealedsecrets_by_key|unseal_total|secret_writes_total)\b' | sed 's/^/      /'
 
 step "seal lint catching a plaintext Secret (exit 1 expected)"
 show seal keys fetch -w cluster.keys
@@ -315,7 +328,7 @@ show seal lint --keys cluster.keys . || lint_rc=$?
 ((lint_rc == 1)) || die "seal lint exited $lint_rc, want 1"
 say "seal lint exited 1: the plaintext Secret is caught; the SealedSecret passes"
 
-step "Summary"
+printf '\n%s==> Summary%s\n' "$bold" "$reset"
 say "control plane:       etcd + kube-apiserver $("$assets/kube-apiserver" --version | cut -d' ' -f2), local processes"
 say "seal-controller:     local process as system:serviceaccount:sealkit-system:seal-controller"
 say "sealed and unsealed: demo/db-credentials (keys: password, username), Ready"
