@@ -134,7 +134,7 @@ func (r *certRotator) inject(ctx context.Context, ca []byte) error {
 	for i := range v.Webhooks {
 		changed = setCABundle(&v.Webhooks[i].ClientConfig, ca) || changed
 	}
-	if err := r.update(ctx, &v, changed); err != nil {
+	if err := r.update(ctx, &v, "validatingwebhookconfiguration", changed); err != nil {
 		return err
 	}
 	var m admissionregistrationv1.MutatingWebhookConfiguration
@@ -145,17 +145,17 @@ func (r *certRotator) inject(ctx context.Context, ca []byte) error {
 	for i := range m.Webhooks {
 		changed = setCABundle(&m.Webhooks[i].ClientConfig, ca) || changed
 	}
-	return r.update(ctx, &m, changed)
+	return r.update(ctx, &m, "mutatingwebhookconfiguration", changed)
 }
 
-func (r *certRotator) update(ctx context.Context, obj client.Object, changed bool) error {
+func (r *certRotator) update(ctx context.Context, obj client.Object, kind string, changed bool) error {
 	if !changed {
 		return nil
 	}
 	if err := r.client.Update(ctx, obj); err != nil {
-		return fmt.Errorf("injecting caBundle into %s: %w", obj.GetName(), err)
+		return fmt.Errorf("injecting caBundle into %s %s: %w", kind, obj.GetName(), err)
 	}
-	r.log.Info("injected caBundle", "webhookConfiguration", obj.GetName())
+	r.log.Info("injected caBundle", "kind", kind, "name", obj.GetName())
 	return nil
 }
 
