@@ -131,7 +131,7 @@ func (o *outputOptions) write(out io.Writer, objs []runtime.Object, perm os.File
 		return err
 	}
 	if err := atomicfile.WriteFile(o.file, buf.Bytes(), perm); err != nil {
-		return fmt.Errorf("writing %s: %w", o.file, err)
+		return err
 	}
 	return nil
 }

@@ -55,7 +55,7 @@ func (o *keysFetchOptions) Run() error {
 		return err
 	}
 	if err := atomicfile.WriteFile(o.output, data, 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", o.output, err)
+		return err
 	}
 	fmt.Fprintf(o.ErrOut, "seal: wrote %d keys to %s (active: %s)\n", len(kr.Keys), o.output, activeKeyID(kr))
 	return nil

@@ -62,7 +62,7 @@ func (o *sealingOptions) merge(secrets []sourced) error {
 		perm = fi.Mode().Perm()
 	}
 	if err := atomicfile.WriteFile(path, buf.Bytes(), perm); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return err
 	}
 	return nil
 }

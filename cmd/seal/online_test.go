@@ -279,6 +279,9 @@ func TestOnlineRoundTrip(t *testing.T) {
 
 	// Sealing with no --keys fetches the cluster's active key.
 	repo := filepath.Join(dir, "repo")
+	if err := os.MkdirAll(filepath.Join(repo, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	writeFile(t, filepath.Join(dir, "db.yaml"), secretYAML(app, "db", "password", "one", "user", "admin"))
 	writeFile(t, filepath.Join(dir, "api.yaml"), secretYAML(app, "api", "token", "two"))
 	mustSeal(t, args(flags, "-f", filepath.Join(dir, "db.yaml"), "-w", filepath.Join(dir, "db.sealed.yaml"))...)
