@@ -117,13 +117,10 @@ func KeyIDs(encoded string) ([]KeyID, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := age.ExtractHeader(bytes.NewReader(file)); err != nil {
-		return nil, ErrCorrupt
-	}
 	// Without a key, the payload can only be checked for room for its
 	// nonce and one chunk tag; a file cut shorter than that is caught here.
 	n, ok := splitHeader(file)
-	if !ok || len(file)-n < payloadNonceSize+chacha20poly1305.Overhead {
+	if !ok || !headerWellFormed(file[:n]) || len(file)-n < payloadNonceSize+chacha20poly1305.Overhead {
 		return nil, ErrCorrupt
 	}
 	return ids, nil

@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/sealkit/sealkit/pkg/crypto"
 )
@@ -57,6 +58,11 @@ type Config struct {
 	File     string
 	Defaults *Rule
 	Rules    []Rule
+
+	// applied caches resolved rules by index: linting a large repository
+	// looks up every file, and parsing post-quantum recipients each time
+	// dominated its run time. Callers must not modify what Lookup returns.
+	applied sync.Map // int -> *Applied
 }
 
 // Dir is the directory the configuration's paths are relative to.
@@ -193,6 +199,14 @@ func (c *Config) Lookup(file string) *Applied {
 // apply fills in r's empty fields from the defaults and resolves them.
 // Parse has already checked every value, so nothing here fails.
 func (c *Config) apply(i int, r *Rule) *Applied {
+	if a, ok := c.applied.Load(i); ok {
+		return a.(*Applied)
+	}
+	a, _ := c.applied.LoadOrStore(i, c.resolveRule(i, r))
+	return a.(*Applied)
+}
+
+func (c *Config) resolveRule(i int, r *Rule) *Applied {
 	merged := *r
 	if d := c.Defaults; d != nil {
 		merged.Keys = or(merged.Keys, d.Keys)
