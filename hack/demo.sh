@@ -43,9 +43,10 @@ show() {
 	printf '%s$ %s%s\n' "$dim" "$*" "$reset"
 	"$@"
 }
-# die writes to fd 9, the script's stderr, so that it is seen even from a
-# command whose output wait_for discards.
-exec 9>&2
+# fds 8 and 9 are the script's stdout and stderr: die and the traps write
+# there, so that they are seen even when they run inside a command whose output
+# is discarded (wait_for), where a Ctrl-C may catch the script.
+exec 8>&1 9>&2
 die() {
 	printf '%sdemo: error: %s%s\n' "$red" "$*" "$reset" >&9
 	exit 1
@@ -89,7 +90,8 @@ cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	set +e
-	if ((rc != 0)); then
+	exec >&8 2>&9
+	if ((rc != 0 && rc != 130 && rc != 143)); then # not for Ctrl-C or kill
 		for log in controller devcluster; do
 			if [[ -s $work/$log.log ]]; then
 				echo "--- last lines of $log.log ---" >&2
@@ -119,8 +121,8 @@ cleanup() {
 	exit "$rc"
 }
 trap cleanup EXIT
-trap 'echo; echo "demo: interrupted" >&2; exit 130' INT
-trap 'echo "demo: terminated" >&2; exit 143' TERM
+trap 'printf "\ndemo: interrupted\n" >&9; exit 130' INT
+trap 'echo "demo: terminated" >&9; exit 143' TERM
 
 # free_port: a TCP port on 127.0.0.1 nobody listens on.
 free_port() {
@@ -166,7 +168,7 @@ kubectl() { command kubectl --cache-dir="$work/kube-cache" "$@"; }
 step "Starting a local control plane (etcd + kube-apiserver, as in make dev-cluster)"
 export KUBECONFIG=$work/cluster/kubeconfig
 KUBEBUILDER_ASSETS=$assets setsid "$work/devcluster" -kubeconfig "$KUBECONFIG" \
-	>"$work/devcluster.out" 2>"$work/devcluster.log" &
+	>"$work/devcluster.out" 2>"$work/devcluster.log" 8>&- 9>&- &
 dev_pid=$!
 for ((i = 0; i < 450; i++)); do
 	[[ -s $work/devcluster.out ]] && break
@@ -238,7 +240,7 @@ POD_NAMESPACE=sealkit-system setsid setpriv --pdeathsig TERM "$root/bin/seal-con
 	--webhook-cert-dir "$work/webhook-certs" \
 	--health-probe-bind-address "127.0.0.1:$health_port" \
 	--metrics-bind-address "127.0.0.1:$metrics_port" \
-	>"$work/controller.log" 2>&1 &
+	>"$work/controller.log" 2>&1 8>&- 9>&- &
 ctrl_pid=$!
 echo "demo: pids devcluster=$dev_pid $(for p in "${plane_pids[@]}"; do printf '%s=%s ' "$(ps -o comm= -p "$p")" "$p"; done)seal-controller=$ctrl_pid"
 ready() { alive "$ctrl_pid" || die "seal-controller exited"; curl -fsS "http://127.0.0.1:$health_port/readyz"; }

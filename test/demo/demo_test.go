@@ -219,6 +219,7 @@ func TestDemoInterrupted(t *testing.T) {
 		t.Skip("the demo takes about a minute")
 	}
 	r := runDemo(t, "demo: pids ")
+	t.Logf("interrupted demo took %s", r.elapsed.Round(time.Second))
 	var ee *exec.ExitError
 	if !errors.As(r.err, &ee) || ee.ExitCode() != 130 {
 		t.Errorf("interrupted hack/demo.sh: %v, want exit status 130", r.err)
