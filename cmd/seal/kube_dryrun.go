@@ -49,6 +49,12 @@ func (o *kubeOptions) dryRun(ctx context.Context, ss *v1alpha1.SealedSecret, res
 	if err != nil {
 		return nil, kubeError(admissionError(err))
 	}
+	// The webhooks fail open (failurePolicy Ignore), so a controller that is
+	// down lets the dry-run through untouched: the marker is still there.
+	if _, marked := obj.Annotations[v1alpha1.AnnotationReseal]; reseal && marked {
+		return nil, withHint(fmt.Errorf("%s/%s: the controller did not answer the re-seal request", obj.Namespace, obj.Name),
+			"check that seal-controller is running and its webhook is reachable, or re-seal offline with -i")
+	}
 	return obj, nil
 }
 

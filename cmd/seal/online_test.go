@@ -444,3 +444,34 @@ func TestOnlineBackupRestore(t *testing.T) {
 	apply(t, fresh, filepath.Join(dir, "db.sealed.yaml"))
 	waitSecret(t, fresh, "shop", "db", "password", "one", "")
 }
+
+// TestResealControllerDown: the webhooks fail open, so with no controller
+// answering, a re-seal dry-run comes back untouched. seal must say so and
+// leave the file as it was, never report success.
+func TestResealControllerDown(t *testing.T) {
+	env := testenv.New(t, testenv.Options{})
+	app := newNamespace(t, env, "shop")
+	dir := t.TempDir()
+	id, err := crypto.GenerateIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "db.yaml"), secretYAML(app, "db", "password", "canary-7f3a"))
+	sealed := filepath.Join(dir, "db.sealed.yaml")
+	mustSeal(t, "--recipient", id.Recipient().String(), "-f", filepath.Join(dir, "db.yaml"), "-w", sealed)
+	before, err := os.ReadFile(sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runSeal(t, "--kubeconfig", env.Kubeconfig, "reseal", sealed)
+	if code == 0 || !strings.Contains(stderr, "did not answer the re-seal request") || strings.Contains(stderr, "canary") {
+		t.Fatalf("reseal with no controller: exit %d, stderr:\n%s", code, stderr)
+	}
+	after, err := os.ReadFile(sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(after) != string(before) {
+		t.Fatal("file changed although the re-seal was not answered")
+	}
+}

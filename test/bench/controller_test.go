@@ -108,7 +108,7 @@ func runOne(t *testing.T, env *testenv.Env, bin string, admin client.Client, id 
 	t.Logf("N=%d: created SealedSecrets in %s", n, time.Since(start).Round(time.Millisecond))
 
 	// The controller: a separate process, as in a cluster.
-	cmd := exec.Command(bin, "--kubeconfig="+env.Kubeconfig, "--namespace="+controllerNS, "--leader-elect=false",
+	cmd := exec.Command(bin, "--kubeconfig="+env.Kubeconfig, "--namespace="+controllerNS, "--leader-elect=false", "--enable-webhooks=false",
 		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--log-format=json",
 		fmt.Sprintf("--kube-api-qps=%d", qps), fmt.Sprintf("--kube-api-burst=%d", burst), fmt.Sprintf("--concurrency=%d", workers))
 	logf, err := os.Create(filepath.Join(t.TempDir(), "controller.log"))
