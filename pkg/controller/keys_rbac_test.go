@@ -40,6 +40,13 @@ func applyManifests(t *testing.T, env *testenv.Env) {
 	if err != nil {
 		t.Fatalf("kubectl apply -k manifests: %v\n%s", err, out)
 	}
+	// The webhook configurations point at a Service nothing serves in this
+	// shared control plane; remove them so later tests never wait on it.
+	out, err = env.Kubectl("delete", "--ignore-not-found",
+		"validatingwebhookconfiguration/seal-controller", "mutatingwebhookconfiguration/seal-controller").CombinedOutput()
+	if err != nil {
+		t.Fatalf("removing webhook configurations: %v\n%s", err, out)
+	}
 }
 
 func counterValue(t *testing.T, c interface{ Write(*dto.Metric) error }) float64 {
