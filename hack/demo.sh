@@ -232,7 +232,13 @@ show kubectl --kubeconfig "$ctrl_kubeconfig" auth can-i get secrets -n demo ||
 show kubectl --kubeconfig "$ctrl_kubeconfig" auth can-i create sealedsecrets -n demo &&
 	die "the controller's ServiceAccount may create SealedSecrets: is it admin?"
 printf '%s$ %s%s\n' "$dim" "POD_NAMESPACE=sealkit-system seal-controller --kubeconfig controller.kubeconfig --leader-elect=false --webhook-host 127.0.0.1 --webhook-port $webhook_port ... &" "$reset"
-POD_NAMESPACE=sealkit-system setsid setpriv --pdeathsig TERM "$root/bin/seal-controller" \
+# setpriv (util-linux): the controller gets SIGTERM should this script be
+# killed outright (SIGKILL), when no trap runs; devcluster does the same itself.
+pdeathsig=()
+if command -v setpriv >/dev/null; then
+	pdeathsig=(setpriv --pdeathsig TERM)
+fi
+POD_NAMESPACE=sealkit-system setsid "${pdeathsig[@]}" "$root/bin/seal-controller" \
 	--kubeconfig "$ctrl_kubeconfig" \
 	--leader-elect=false \
 	--webhook-host 127.0.0.1 \
