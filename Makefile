@@ -29,6 +29,7 @@ test: ## Run every test, including those against a real kube-apiserver (the comm
 	export KUBEBUILDER_ASSETS="$$assets"; \
 	echo "using control plane binaries in $$assets"; \
 	$(GO) vet ./...; \
+	hack/verify-generated.sh; \
 	$(GO) test -count=1 -timeout 40m ./...
 
 .PHONY: generate
@@ -55,7 +56,8 @@ bench: ## Run the crypto and sealing benchmarks
 bench-controller: ## Measure the controller against a plain client on a real API server
 	@assets="$$($(ASSETS_CMD) | tail -n 1)"; \
 	export KUBEBUILDER_ASSETS="$$assets"; \
-	$(GO) test -count=1 -timeout 60m -run TestControllerBenchmark ./test/bench -args -bench-controller
+	mkdir -p $(BIN); \
+	$(GO) test -count=1 -timeout 60m -v -run TestControllerBenchmark ./test/bench -args -bench-controller -bench-out $(CURDIR)/bin/bench-controller.txt
 
 .PHONY: dev-cluster
 dev-cluster: envtest-assets ## Run a local control plane until Ctrl-C (kubeconfig in .cache/dev-cluster)
