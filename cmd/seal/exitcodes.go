@@ -39,7 +39,9 @@ func usageErrorf(format string, args ...any) error {
 func withHint(err error, hint string) error {
 	var ce *cliError
 	if errors.As(err, &ce) {
-		return &cliError{code: ce.code, err: ce.err, hint: hint}
+		// Keep err whole: context wrapped around the inner error is part
+		// of the message.
+		return &cliError{code: ce.code, err: err, hint: hint}
 	}
 	return &cliError{code: ExitError, err: err, hint: hint}
 }

@@ -25,7 +25,7 @@ func (o *kubeOptions) fetchRecipients(ruleContext string) func() ([]*crypto.Reci
 		defer cancel()
 		kr, _, err := o.fetchKeyring(ctx)
 		if err != nil {
-			return nil, withHint(fmt.Errorf("no --keys or --recipient given, and fetching the cluster's keys failed: %v", err),
+			return nil, withHint(fmt.Errorf("no --keys or --recipient given, and fetching the cluster's keys failed: %w", err),
 				"give --keys FILE (a public keyring, 'seal keys fetch' writes one) or --recipient age1pq1…, or check --kubeconfig/--context")
 		}
 		rs, err := kr.SealingRecipients()

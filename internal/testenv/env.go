@@ -137,7 +137,7 @@ func Start(opts Options) (*Env, error) {
 func configurePlane(te *envtest.Environment, opts Options) {
 	api := te.ControlPlane.GetAPIServer()
 	if opts.Port != 0 {
-		api.SecureServing.ListenAddr = envtest.ListenAddr{Address: "127.0.0.1", Port: strconv.Itoa(opts.Port)}
+		api.ListenAddr = envtest.ListenAddr{Address: "127.0.0.1", Port: strconv.Itoa(opts.Port)}
 	}
 	te.ControlPlane.Etcd = &envtest.Etcd{}
 	if opts.Output != nil {

@@ -5,9 +5,9 @@ package lint
 type Severity string
 
 const (
-	// SeverityError: a leak, or a SealedSecret that will not work.
+	// SeverityError is a leak, or a SealedSecret that will not work.
 	SeverityError Severity = "error"
-	// SeverityWarning: works today, needs attention.
+	// SeverityWarning is for what works today but needs attention.
 	SeverityWarning Severity = "warning"
 )
 

@@ -57,12 +57,11 @@ type resolver struct {
 	keyrings  []string // --keys, applying everywhere
 	useConfig bool
 
-	mu       sync.Mutex
-	dirs     map[string]string // directory -> .sealkit.yaml path, "" for none
-	configs  map[string]*repoconfig.Config
-	parsed   map[string]*keyring.Keyring
-	sets     map[string]*keySet
-	noConfig *keySet
+	mu      sync.Mutex
+	dirs    map[string]string // directory -> .sealkit.yaml path, "" for none
+	configs map[string]*repoconfig.Config
+	parsed  map[string]*keyring.Keyring
+	sets    map[string]*keySet
 }
 
 func newResolver(keyrings []string, useConfig bool) *resolver {

@@ -40,7 +40,7 @@ func TestValidPattern(t *testing.T) {
 
 func FuzzMatch(f *testing.F) {
 	f.Add("clusters/**/*.yaml", "clusters/a/b.yaml")
-	f.Fuzz(func(t *testing.T, pattern, name string) {
+	f.Fuzz(func(_ *testing.T, pattern, name string) {
 		if len(pattern) > 64 || len(name) > 64 {
 			return
 		}

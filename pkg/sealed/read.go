@@ -71,7 +71,7 @@ func splitJSON(data []byte) ([][]byte, error) {
 	for {
 		var raw json.RawMessage
 		err := dec.Decode(&raw)
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return raws, nil
 		}
 		if err != nil {
