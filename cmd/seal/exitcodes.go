@@ -16,7 +16,9 @@ const (
 	// commands, findings.
 	ExitError = 1
 	// ExitUsage: the command line is wrong: an unknown command or flag, a
-	// flag value that does not parse, missing or conflicting flags.
+	// flag value that does not parse, missing or conflicting flags. lint
+	// also uses it for unreadable input, so CI can tell findings (1) from
+	// a check that did not run (2).
 	ExitUsage = 2
 )
 
