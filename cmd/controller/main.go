@@ -51,6 +51,7 @@ func run() error {
 	fs.BoolVar(&mo.LeaderElection, "leader-elect", true, "run as one of several replicas, only the leader active")
 	fs.StringVar(&mo.MetricsBindAddress, "metrics-bind-address", ":8080", "address of /metrics (0 disables it)")
 	fs.StringVar(&mo.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "address of /healthz and /readyz (0 disables them)")
+	fs.StringVar(&mo.PprofBindAddress, "pprof-bind-address", "0", "address of /debug/pprof (0 disables it)")
 	fs.BoolVar(&webhooks, "enable-webhooks", true, "serve the admission webhooks (online seal verify and seal reseal) with self-managed certificates")
 	fs.IntVar(&wo.Port, "webhook-port", controller.DefaultWebhookPort, "port of the admission webhook server")
 	fs.StringVar(&wo.CertDir, "webhook-cert-dir", filepath.Join(os.TempDir(), "seal-controller-webhook-certs"),

@@ -50,6 +50,8 @@ type ManagerOptions struct {
 	MetricsBindAddress string
 	// HealthProbeBindAddress serves /healthz and /readyz ("0" disables it).
 	HealthProbeBindAddress string
+	// PprofBindAddress serves /debug/pprof; empty or "0" disables it.
+	PprofBindAddress string
 	// GracefulShutdownTimeout bounds how long a stopping manager waits for
 	// its runnables; zero keeps controller-runtime's default.
 	GracefulShutdownTimeout time.Duration
@@ -98,6 +100,7 @@ func NewManager(cfg *rest.Config, opts ManagerOptions) (ctrl.Manager, error) {
 		Cache:                         cacheOptions(opts),
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsBindAddress},
 		HealthProbeBindAddress:        opts.HealthProbeBindAddress,
+		PprofBindAddress:              opts.PprofBindAddress,
 		LeaderElection:                opts.LeaderElection,
 		LeaderElectionID:              LeaderElectionID,
 		LeaderElectionNamespace:       opts.Namespace,

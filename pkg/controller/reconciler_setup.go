@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
@@ -44,7 +45,13 @@ func setupReconciler(mgr ctrl.Manager, keys keySource, opts ReconcilerOptions) (
 		// Status-only updates (our own patches) need no reconcile.
 		For(&v1alpha1.SealedSecret{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Owns(&corev1.Secret{}).
+		// Drift is an update or a delete of a Secret we own. Its creation
+		// is our own write (or, at start, comes with its SealedSecret,
+		// enqueued by For anyway): reconciling it again would only repeat
+		// the work against a cache that may not show the status yet.
+		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.Funcs{
+			CreateFunc: func(event.CreateEvent) bool { return false },
+		})).
 		WatchesRawSource(source.Func(func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
 			go r.watchKeys(ctx, changed, q)
 			return nil

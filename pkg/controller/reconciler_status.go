@@ -62,18 +62,17 @@ func (r *Reconciler) finish(ctx context.Context, o *outcome, res ctrl.Result, er
 	return res, err
 }
 
-// event tells about changes only: a Secret written, or a new verdict. An
-// unchanged SealedSecret on resync or restart emits nothing.
+// event tells about changes only, and spends no write on the common case:
+// a Secret created is visible in the status (Ready, Unsealed), so it emits
+// nothing; an existing Secret updated or replaced emits a Normal event (its
+// consumers may see new values); a failure verdict emits a Warning when it
+// is new. An unchanged SealedSecret on resync or restart emits nothing.
 func (r *Reconciler) event(obj *v1alpha1.SealedSecret, o *outcome, prev *metav1.Condition, status metav1.ConditionStatus) {
 	switch {
-	case o.write != "":
+	case o.write == "update" || o.write == "replace":
 		r.recorder.Eventf(obj, nil, corev1.EventTypeNormal, o.reason, capitalize(o.write)+"Secret", "%s", o.message)
-	case prev == nil || prev.Reason != o.reason || prev.Status != status:
-		typ := corev1.EventTypeWarning
-		if status == metav1.ConditionTrue {
-			typ = corev1.EventTypeNormal
-		}
-		r.recorder.Eventf(obj, nil, typ, o.reason, "Unseal", "%s", o.message)
+	case status != metav1.ConditionTrue && (prev == nil || prev.Reason != o.reason || prev.Status != status):
+		r.recorder.Eventf(obj, nil, corev1.EventTypeWarning, o.reason, "Unseal", "%s", o.message)
 	}
 }
 
