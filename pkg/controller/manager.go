@@ -31,7 +31,7 @@ const (
 	DefaultNamespace   = "sealkit-system"
 	DefaultQPS         = 200
 	DefaultBurst       = 400
-	DefaultConcurrency = 4
+	DefaultConcurrency = 16
 )
 
 // ManagerOptions configure [NewManager].

@@ -52,6 +52,24 @@ func (u *keyUsage) set(nn types.NamespacedName, keyIDs []string) {
 	u.used[nn] = keyIDs
 }
 
+// affectedByKeys reports whether a key change may concern nn: it is not
+// unsealed (a new or imported key may open it; SealedSecrets not yet looked
+// at are queued anyway) or a key that opened it is no longer loaded.
+func (u *keyUsage) affectedByKeys(nn types.NamespacedName, loaded map[string]bool) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	ids, ok := u.used[nn]
+	if !ok {
+		return true
+	}
+	for _, id := range ids {
+		if !loaded[id] {
+			return true
+		}
+	}
+	return false
+}
+
 func (u *keyUsage) counts() map[string]int {
 	u.mu.Lock()
 	defer u.mu.Unlock()

@@ -85,22 +85,36 @@ type outcome struct {
 // open the values, write the Secret. A deferred patch records the outcome in
 // the status, with metrics and, when something changed, an event.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, err error) {
+	// The cache holds SealedSecrets' metadata only (ciphertexts are large):
+	// it tells whether the object is there, and the object itself, spec and
+	// status, is read once from the API server.
+	m := sealedSecretMetadata()
+	if err := r.client.Get(ctx, req.NamespacedName, m); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.usage.set(req.NamespacedName, nil)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !m.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil // the garbage collector removes the Secret
+	}
+	ids := r.keys.Identities()
+	if len(ids) == 0 {
+		// Keys load right after start; judging now would mark everything NoKey.
+		log.FromContext(ctx).V(1).Info("no keys loaded yet, waiting")
+		return ctrl.Result{RequeueAfter: orDefault(r.opts.NoKeysRetry, 5*time.Second)}, nil
+	}
 	ss := &v1alpha1.SealedSecret{}
-	if err := r.client.Get(ctx, req.NamespacedName, ss); err != nil {
+	if err := r.reader.Get(ctx, req.NamespacedName, ss); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.usage.set(req.NamespacedName, nil)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !ss.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil // the garbage collector removes the Secret
+		return ctrl.Result{}, nil
 	}
-	o := &outcome{ss: ss, ids: r.keys.Identities()}
-	if len(o.ids) == 0 {
-		// Keys load right after start; judging now would mark everything NoKey.
-		log.FromContext(ctx).V(1).Info("no keys loaded yet, waiting")
-		return ctrl.Result{RequeueAfter: orDefault(r.opts.NoKeysRetry, 5*time.Second)}, nil
-	}
+	o := &outcome{ss: ss, ids: ids}
 	defer func() { res, err = r.finish(ctx, o, res, err) }()
 
 	steps := []func(context.Context, *outcome) (done bool, err error){
@@ -190,6 +204,14 @@ func (r *Reconciler) current(o *outcome) ([]string, bool) {
 	}
 	want := r.desired(o.ss, nil, keyIDs, "")
 	return keyIDs, metadataMatches(s, want)
+}
+
+// sealedSecretMetadata is an empty SealedSecret as the cache holds it:
+// metadata only.
+func sealedSecretMetadata() *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("SealedSecret"))
+	return m
 }
 
 func identityByID(ids []*crypto.Identity, keyID string) *crypto.Identity {

@@ -65,6 +65,13 @@ func hasDigests(ss *v1alpha1.SealedSecret) bool {
 func TransformSealedSecret(obj any) (any, error) {
 	ss, ok := obj.(*v1alpha1.SealedSecret)
 	if !ok {
+		// Metadata only (the reconciler's cache): kubectl's copy would
+		// still carry every ciphertext.
+		if m, ok := obj.(metav1.Object); ok {
+			if a := m.GetAnnotations(); a[AnnotationLastApplied] != "" {
+				delete(a, AnnotationLastApplied)
+			}
+		}
 		return stripManagedFields(obj)
 	}
 	ss.ManagedFields = nil

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -43,7 +42,10 @@ func setupReconciler(mgr ctrl.Manager, keys keySource, opts ReconcilerOptions) (
 	return r, ctrl.NewControllerManagedBy(mgr).
 		Named("sealedsecret").
 		// Status-only updates (our own patches) need no reconcile.
-		For(&v1alpha1.SealedSecret{}, builder.WithPredicates(
+		// Metadata only: ten thousand SealedSecrets of post-quantum
+		// ciphertexts are over a hundred MiB to list, decode and watch; the
+		// reconciler reads each one in full when it looks at it.
+		For(&v1alpha1.SealedSecret{}, builder.OnlyMetadata, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		// Drift is an update or a delete of a Secret we own. Its creation
 		// is our own write (or, at start, comes with its SealedSecret,
@@ -75,31 +77,20 @@ func (r *Reconciler) watchKeys(ctx context.Context, changed <-chan struct{}, q w
 		for _, id := range r.keys.Identities() {
 			loaded[string(id.KeyID())] = true
 		}
-		list := &v1alpha1.SealedSecretList{}
+		list := &metav1.PartialObjectMetadataList{}
+		list.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("SealedSecretList"))
 		if err := r.client.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
 			log.Error(err, "listing SealedSecrets after a key change")
 			continue
 		}
 		n := 0
 		for i := range list.Items {
-			if affectedByKeys(&list.Items[i], loaded) {
-				q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+			nn := client.ObjectKeyFromObject(&list.Items[i])
+			if r.usage.affectedByKeys(nn, loaded) {
+				q.Add(reconcile.Request{NamespacedName: nn})
 				n++
 			}
 		}
 		log.V(1).Info("keys changed", "enqueued", n)
 	}
-}
-
-func affectedByKeys(ss *v1alpha1.SealedSecret, loaded map[string]bool) bool {
-	c := meta.FindStatusCondition(ss.Status.Conditions, v1alpha1.ConditionReady)
-	if c == nil || c.Status != metav1.ConditionTrue || ss.Status.ObservedGeneration != ss.Generation {
-		return true
-	}
-	for _, id := range ss.Status.KeyIDs {
-		if !loaded[id] {
-			return true
-		}
-	}
-	return false
 }

@@ -231,7 +231,7 @@ func logMetrics(t *testing.T, addr string) {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		l := sc.Text()
-		for _, p := range []string{"rest_client_requests_total", "workqueue_adds_total", "sealkit_", "go_memstats_heap_inuse", "process_resident"} {
+		for _, p := range []string{"rest_client_requests_total", "rest_client_rate_limiter_duration_seconds_sum", "rest_client_request_duration_seconds_sum", "rest_client_request_duration_seconds_count", "controller_runtime_reconcile_time_seconds_sum", "workqueue_adds_total", "sealkit_", "go_memstats_heap_inuse", "process_resident", "process_cpu_seconds_total", "go_gc_duration_seconds_count", "go_memstats_alloc_bytes_total"} {
 			if strings.HasPrefix(l, p) {
 				t.Log(l)
 			}
