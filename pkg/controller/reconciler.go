@@ -104,8 +104,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		log.FromContext(ctx).V(1).Info("no keys loaded yet, waiting")
 		return ctrl.Result{RequeueAfter: orDefault(r.opts.NoKeysRetry, 5*time.Second)}, nil
 	}
-	ss := &v1alpha1.SealedSecret{}
-	if err := r.reader.Get(ctx, req.NamespacedName, ss); err != nil {
+	ss, err := r.readSealedSecret(ctx, req.NamespacedName, m)
+	if err != nil {
 		if apierrors.IsNotFound(err) {
 			r.usage.set(req.NamespacedName, nil)
 		}
@@ -204,6 +204,29 @@ func (r *Reconciler) current(o *outcome) ([]string, bool) {
 	}
 	want := r.desired(o.ss, nil, keyIDs, "")
 	return keyIDs, metadataMatches(s, want)
+}
+
+// readSealedSecret reads the full SealedSecret from the API server's watch
+// cache (resourceVersion "0": no etcd read, no decoding there), which is at
+// least as new as the event that brought us here when it is the same API
+// server; a copy the informer has seen newer (another API server lagging)
+// is read again from etcd.
+func (r *Reconciler) readSealedSecret(ctx context.Context, key client.ObjectKey, seen *metav1.PartialObjectMetadata) (*v1alpha1.SealedSecret, error) {
+	ss := &v1alpha1.SealedSecret{}
+	err := r.reader.Get(ctx, key, ss, &client.GetOptions{Raw: &metav1.GetOptions{ResourceVersion: "0"}})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return nil, err
+	}
+	if err == nil && ss.UID == seen.UID && ss.Generation >= seen.Generation {
+		return ss, nil
+	}
+	// Not found, another object of that name, or older than what the
+	// informer saw: ask etcd.
+	ss = &v1alpha1.SealedSecret{}
+	if err := r.reader.Get(ctx, key, ss); err != nil {
+		return nil, err
+	}
+	return ss, nil
 }
 
 // sealedSecretMetadata is an empty SealedSecret as the cache holds it:

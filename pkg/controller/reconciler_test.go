@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -278,16 +279,20 @@ func TestTamperedValueKeepsSecret(t *testing.T) {
 	c := startController(t, env, ctrlOpts{namespace: env.Namespace(t), watch: []string{ns}})
 	create(t, env, c.sealedSecret(t, ns, "db", map[string]string{"password": "v1"}, v1alpha1.SecretTemplate{}))
 	before := waitData(t, env, ns, "db", "password", "v1")
+	waitReason(t, env, ns, "db", v1alpha1.ReasonUnsealed)
 
-	ss := getSS(t, env, ns, "db")
-	enc := ss.Spec.EncryptedData["password"]
-	i := len(enc) - 10
-	flip := byte('A')
-	if enc[i] == 'A' {
-		flip = 'B'
-	}
-	ss.Spec.EncryptedData["password"] = enc[:i] + string(flip) + enc[i+1:]
-	if err := env.Client.Update(ctx, ss); err != nil {
+	// The status may still be written after the Secret: retry on conflict.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		ss := getSS(t, env, ns, "db")
+		enc := ss.Spec.EncryptedData["password"]
+		i := len(enc) - 10
+		flip := byte('A')
+		if enc[i] == 'A' {
+			flip = 'B'
+		}
+		ss.Spec.EncryptedData["password"] = enc[:i] + string(flip) + enc[i+1:]
+		return env.Client.Update(ctx, ss)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	got := waitReason(t, env, ns, "db", v1alpha1.ReasonDecryptFailed)

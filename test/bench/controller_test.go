@@ -39,7 +39,7 @@ var (
 	sizes       = flag.String("bench-n", "1000,10000", "comma-separated numbers of SealedSecrets")
 	unrelated   = flag.Int("bench-unrelated", 10000, "unrelated 4 KiB Secrets present")
 	out         = flag.String("bench-out", "", "also write the table to this file")
-	pprofListen = flag.String("bench-pprof", "127.0.0.1:18081", "with -bench-metrics: the controller's pprof address; a heap profile is saved to heap-N.pprof when done")
+	pprofListen = flag.String("bench-pprof", "127.0.0.1:18081", "with -bench-metrics: the controller's pprof address; a heap profile is saved in the temporary directory when done")
 	metrics     = flag.String("bench-metrics", "", "serve the controller's /metrics on this address and log its request and workqueue counters when done")
 )
 
@@ -138,13 +138,14 @@ func runOne(t *testing.T, env *testenv.Env, bin string, admin client.Client, id 
 	if *metrics != "" {
 		time.Sleep(2 * time.Second) // let asynchronous writes (events) finish
 		logMetrics(t, *metrics)
-		saveHeapProfile(t, *pprofListen, fmt.Sprintf("heap-%d.pprof", n))
+		saveHeapProfile(t, *pprofListen, filepath.Join(os.TempDir(), fmt.Sprintf("seal-controller-heap-%d.pprof", n)))
 	}
 	stop()
 
 	// The plain client: the same writes (N Secrets, N status patches), same
 	// QPS, burst and concurrency.
 	plain := newClient(t, env.Config, qps, burst)
+	keyID := string(id.KeyID())
 	start = time.Now()
 	parallel(n, workers, func(i int) error {
 		name := fmt.Sprintf("s-%05d", i)
@@ -159,8 +160,11 @@ func runOne(t *testing.T, env *testenv.Env, bin string, admin client.Client, id 
 		if err := plain.Create(ctx, s); err != nil {
 			return err
 		}
-		patch := fmt.Sprintf(`{"status":{"conditions":[{"type":"Ready","status":"True","reason":"Unsealed","message":"plain client %d","lastTransitionTime":%q}]}}`,
-			i, time.Now().UTC().Format(time.RFC3339))
+		// The status the controller writes, to the byte: so that a later
+		// controller run finds these SealedSecrets current and does not
+		// pay for rewriting what the plain client wrote.
+		patch := fmt.Sprintf(`{"status":{"conditions":[{"type":"Ready","status":"True","observedGeneration":1,"reason":"Unsealed","message":"Secret %s holds 5 values opened with key(s) %s","lastTransitionTime":%q}],"observedGeneration":1,"keyIDs":[%q]}}`,
+			name, keyID, time.Now().UTC().Format(time.RFC3339), keyID)
 		ss := &v1alpha1.SealedSecret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
 		return plain.Status().Patch(ctx, ss, client.RawPatch("application/merge-patch+json", []byte(patch)))
 	})
@@ -252,7 +256,9 @@ func saveHeapProfile(t *testing.T, addr, file string) {
 	}
 	if err != nil {
 		t.Logf("heap profile: %v", err)
+		return
 	}
+	t.Logf("heap profile (after a GC) in %s", file)
 }
 
 func vmHWM(t *testing.T, pid int) int {
