@@ -148,7 +148,7 @@ func (o *keysRestoreOptions) read() ([]keyBackup, error) {
 			return nil, fileError(p, err)
 		}
 		got, err := age.ParseIdentities(f)
-		f.Close()
+		_ = f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("identity file %s: %w", p, err)
 		}

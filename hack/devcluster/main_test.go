@@ -39,7 +39,7 @@ func TestSIGTERMLeavesNoProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
-	defer cmd.Process.Kill() // after a failure; a no-op once it has exited
+	defer func() { _ = cmd.Process.Kill() }() // after a failure; a no-op once it has exited
 
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {

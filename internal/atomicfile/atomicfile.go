@@ -26,8 +26,8 @@ func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
 	tmp := f.Name()
 	defer func() {
 		if err != nil {
-			f.Close()
-			os.Remove(tmp)
+			_ = f.Close()
+			_ = os.Remove(tmp)
 			err = fmt.Errorf("writing %s: %w", path, bare(err))
 		}
 	}()

@@ -87,7 +87,7 @@ func splitYAML(data []byte) ([][]byte, error) {
 	rd := utilyaml.NewYAMLReader(bufio.NewReaderSize(bytes.NewReader(data), 64<<10))
 	for {
 		doc, err := rd.Read()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return raws, nil
 		}
 		if err != nil {

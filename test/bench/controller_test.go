@@ -230,7 +230,7 @@ func logMetrics(t *testing.T, addr string) {
 		t.Logf("metrics: %v", err)
 		return
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -249,7 +249,7 @@ func saveHeapProfile(t *testing.T, addr, file string) {
 		t.Logf("heap profile: %v", err)
 		return
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	if err == nil {
 		err = os.WriteFile(file, b, 0o644)
