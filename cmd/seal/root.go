@@ -27,9 +27,16 @@ func Main(args []string, s Streams) int {
 	return exitCode(err)
 }
 
+// displayName is how usage lines name the program: "seal", or "kubectl
+// seal" when run as a kubectl plugin.
+var displayName = "seal"
+
 // newRootCmd builds the command tree. The root command itself seals.
 func newRootCmd(s Streams) *cobra.Command {
 	root := newSealCmd(s)
+	if displayName != "seal" {
+		root.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: displayName}
+	}
 	root.SilenceErrors = true
 	root.SilenceUsage = true
 	root.CompletionOptions.DisableDefaultCmd = true
