@@ -178,11 +178,6 @@ func (e *Env) Stop() error {
 	return e.stopErr
 }
 
-// Environment is the underlying envtest environment, for what this package does
-// not wrap (e.g. the webhook install options after Start:
-// Environment().WebhookInstallOptions.LocalServingPort).
-func (e *Env) Environment() *envtest.Environment { return e.env }
-
 // Webhooks returns the started webhook install options: the host, port and
 // certificate directory a webhook server under test must serve on.
 func (e *Env) Webhooks() *envtest.WebhookInstallOptions { return &e.env.WebhookInstallOptions }
