@@ -7,8 +7,11 @@ GO        ?= go
 BIN       := $(CURDIR)/bin
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
-# Where hack/build-assets.sh caches etcd, kube-apiserver and kubectl built from source.
+# Builds etcd, kube-apiserver and kubectl from source, once, and prints where they are.
 ASSETS_CMD := hack/build-assets.sh
+# Recipe prefix exporting KUBEBUILDER_ASSETS. A bare assignment, not `export X=$(...)`,
+# so that a failed build stops the recipe (-e sees the substitution's status).
+WITH_ASSETS = KUBEBUILDER_ASSETS="$$($(ASSETS_CMD) | tail -n 1)"; export KUBEBUILDER_ASSETS;
 
 .PHONY: help
 help: ## Show this help
@@ -25,9 +28,8 @@ envtest-assets: ## Build etcd, kube-apiserver and kubectl from source (cached ou
 
 .PHONY: test
 test: ## Run every test, including those against a real kube-apiserver (the command CI runs)
-	@assets="$$($(ASSETS_CMD) | tail -n 1)"; \
-	export KUBEBUILDER_ASSETS="$$assets"; \
-	echo "using control plane binaries in $$assets"; \
+	@$(WITH_ASSETS) \
+	echo "using control plane binaries in $$KUBEBUILDER_ASSETS"; \
 	$(GO) vet ./...; \
 	hack/verify-generated.sh; \
 	$(GO) test -count=1 -timeout 40m ./...
@@ -54,15 +56,13 @@ bench: ## Run the crypto and sealing benchmarks
 
 .PHONY: bench-controller
 bench-controller: ## Measure the controller against a plain client on a real API server
-	@assets="$$($(ASSETS_CMD) | tail -n 1)"; \
-	export KUBEBUILDER_ASSETS="$$assets"; \
+	@$(WITH_ASSETS) \
 	mkdir -p $(BIN); \
 	$(GO) test -count=1 -timeout 60m -v -run TestControllerBenchmark ./test/bench -args -bench-controller -bench-out $(CURDIR)/bin/bench-controller.txt
 
 .PHONY: dev-cluster
-dev-cluster: envtest-assets ## Run a local control plane until Ctrl-C (kubeconfig in .cache/dev-cluster)
-	@assets="$$($(ASSETS_CMD) | tail -n 1)"; \
-	KUBEBUILDER_ASSETS="$$assets" $(GO) run ./hack/devcluster
+dev-cluster: ## Run a local control plane until Ctrl-C (kubeconfig in .cache/dev-cluster)
+	@$(WITH_ASSETS) $(GO) run ./hack/devcluster
 
 .PHONY: demo
 demo: ## The end-to-end demo: local cluster, controller, seal, rotate, reseal, lint
