@@ -127,6 +127,19 @@ items:
 	}
 }
 
+// TestSyntaxErrorsWithheld checks that a parser message quoting the
+// document does not carry a plaintext value into the findings.
+func TestSyntaxErrorsWithheld(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "m.yaml"),
+		"apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  ? {test-only-canary: x}\n  : y\n")
+	res, err := Lint([]string{dir}, Options{})
+	if err != nil || len(res.Findings) != 1 || res.Findings[0].Rule != Unparseable.ID {
+		t.Fatalf("findings = %+v, %v", res, err)
+	}
+	assertNoCanary(t, res)
+}
+
 func TestJSONStream(t *testing.T) {
 	dir := t.TempDir()
 	content := "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"a\"}}\n\n" +
