@@ -94,3 +94,18 @@ func BenchmarkSeal1000Secrets5Keys(b *testing.B) {
 	}
 	b.ReportMetric(1000*float64(b.N)/b.Elapsed().Seconds(), "Secrets/s")
 }
+
+// BenchmarkKeyIDs is what offline lint pays per value.
+func BenchmarkKeyIDs(b *testing.B) {
+	_, rs := benchIdentities(b, 2)
+	enc, err := Seal(rs, benchFrame, benchValue)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := KeyIDs(enc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -24,6 +24,12 @@ func ageHeader(t testing.TB, ids ...*Identity) []byte {
 	return file[:n]
 }
 
+// headerWellFormed reports whether h is exactly one well-formed header.
+func headerWellFormed(h []byte) bool {
+	n, ok := wellFormedHeader(h)
+	return ok && n == len(h)
+}
+
 func TestHeaderWellFormed(t *testing.T) {
 	k := testKeys()
 	for _, h := range [][]byte{ageHeader(t, k.pq), ageHeader(t, k.pq, k.pq2), ageHeader(t, k.classic)} {

@@ -119,8 +119,8 @@ func KeyIDs(encoded string) ([]KeyID, error) {
 	}
 	// Without a key, the payload can only be checked for room for its
 	// nonce and one chunk tag; a file cut shorter than that is caught here.
-	n, ok := splitHeader(file)
-	if !ok || !headerWellFormed(file[:n]) || len(file)-n < payloadNonceSize+chacha20poly1305.Overhead {
+	n, ok := wellFormedHeader(file)
+	if !ok || len(file)-n < payloadNonceSize+chacha20poly1305.Overhead {
 		return nil, ErrCorrupt
 	}
 	return ids, nil
