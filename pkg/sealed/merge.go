@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 
+	"k8s.io/utils/ptr"
+
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
@@ -37,8 +39,7 @@ func Merge(dst, src *v1alpha1.SealedSecret) error {
 		dt.Type = st.Type
 	}
 	if dt.Immutable == nil && st.Immutable != nil {
-		immutable := *st.Immutable
-		dt.Immutable = &immutable
+		dt.Immutable = ptr.To(*st.Immutable)
 	}
 	return nil
 }

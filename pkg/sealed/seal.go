@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/utils/ptr"
 
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
@@ -72,8 +73,7 @@ func Seal(s *corev1.Secret, opts SealOptions) (*v1alpha1.SealedSecret, error) {
 		},
 	}
 	for _, key := range slices.Sorted(maps.Keys(data)) {
-		f := crypto.Frame{Scope: scope, Namespace: s.Namespace, Name: s.Name, Key: key}
-		enc, err := crypto.Seal(opts.Recipients, f, data[key])
+		enc, err := crypto.Seal(opts.Recipients, FrameFor(ss, key), data[key])
 		if err != nil {
 			return nil, fmt.Errorf("secret %s: key %q: %w", obj, key, err)
 		}
@@ -127,8 +127,7 @@ func templateOf(s *corev1.Secret) v1alpha1.SecretTemplate {
 		}
 	}
 	if s.Immutable != nil {
-		immutable := *s.Immutable
-		t.Immutable = &immutable
+		t.Immutable = ptr.To(*s.Immutable)
 	}
 	return t
 }

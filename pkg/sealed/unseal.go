@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
@@ -68,8 +69,7 @@ func Unseal(ss *v1alpha1.SealedSecret, ids []*crypto.Identity) (*corev1.Secret, 
 		Data: make(map[string][]byte, len(ss.Spec.EncryptedData)),
 	}
 	if ss.Spec.Template.Immutable != nil {
-		immutable := *ss.Spec.Template.Immutable
-		s.Immutable = &immutable
+		s.Immutable = ptr.To(*ss.Spec.Template.Immutable)
 	}
 	var opened []crypto.KeyID
 	for _, key := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
