@@ -16,8 +16,11 @@ import (
 type chunk struct {
 	line int
 	text []byte // the YAML source, to find the line of a data key
-	json []byte
-	err  error
+	// textLine is the line text starts on: before line, when the document
+	// opens with blank lines or comments.
+	textLine int
+	json     []byte
+	err      error
 	// stashed holds the sealed values taken out before parsing; see stash.
 	stashed []string
 }
@@ -58,11 +61,12 @@ func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\
 // document that has content.
 func splitYAML(data []byte) []chunk {
 	var out []chunk
-	docStart, first := 0, 0 // byte offset of the document; line of its first content
+	// The document's byte offset and line, and the line of its first content.
+	docStart, docLine, first := 0, 1, 0
 	lineNo := 0
 	flush := func(end int) {
 		if first > 0 {
-			out = append(out, convert(data[docStart:end], first, docStart, data))
+			out = append(out, convert(data[docStart:end], first, docLine))
 		}
 	}
 	for off := 0; off < len(data); {
@@ -77,7 +81,7 @@ func splitYAML(data []byte) []chunk {
 		switch {
 		case isSeparator(line):
 			flush(off)
-			docStart, first = end, 0
+			docStart, docLine, first = end, lineNo+1, 0
 		case first == 0 && len(bytes.TrimSpace(line)) > 0 && bytes.TrimSpace(line)[0] != '#' && line[0] != '%':
 			first = lineNo
 		}
@@ -93,17 +97,16 @@ func isSeparator(line []byte) bool {
 
 var yamlErrLine = regexp.MustCompile(`line (\d+)`)
 
-func convert(text []byte, first, start int, all []byte) chunk {
-	c := chunk{line: first, text: text}
+func convert(text []byte, first, textLine int) chunk {
+	c := chunk{line: first, text: text, textLine: textLine}
 	small, stashed := stash(text)
 	c.stashed = stashed
 	j, err := yaml.YAMLToJSON(small)
 	if err != nil {
 		// Make the parser's line numbers count from the top of the file.
-		offset := bytes.Count(all[:start], []byte("\n"))
 		msg := yamlErrLine.ReplaceAllStringFunc(err.Error(), func(m string) string {
 			n, _ := strconv.Atoi(m[len("line "):])
-			return "line " + strconv.Itoa(n+offset)
+			return "line " + strconv.Itoa(n+textLine-1)
 		})
 		c.err = fmt.Errorf("invalid YAML: %s", withholdQuotes(trimYAMLPrefix(msg)))
 		return c
@@ -139,34 +142,13 @@ func (c chunk) keyLine(key string) int {
 	if key == "" || len(c.text) == 0 {
 		return c.line
 	}
-	// Lines before the first content line are blank or comments: counting
-	// from the chunk's start keeps the arithmetic simple.
-	startLine := c.line - bytes.Count(c.text[:contentOffset(c.text)], []byte("\n"))
 	for i, l := range bytes.Split(c.text, []byte("\n")) {
 		l = bytes.TrimLeft(l, " \t")
 		for _, q := range []string{"", `"`, `'`} {
 			if bytes.HasPrefix(l, []byte(q+key+q+":")) {
-				return startLine + i
+				return c.textLine + i
 			}
 		}
 	}
 	return c.line
-}
-
-// contentOffset is the offset of the first line that is not blank or a
-// comment.
-func contentOffset(text []byte) int {
-	off := 0
-	for off < len(text) {
-		end := bytes.IndexByte(text[off:], '\n')
-		if end < 0 {
-			end = len(text) - off
-		}
-		l := bytes.TrimSpace(text[off : off+end])
-		if len(l) > 0 && l[0] != '#' && l[0] != '%' {
-			return off
-		}
-		off += end + 1
-	}
-	return off
 }
