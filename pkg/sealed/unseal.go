@@ -78,12 +78,9 @@ func Unseal(ss *v1alpha1.SealedSecret, ids []*crypto.Identity) (*corev1.Secret, 
 			return nil, nil, &ValueError{Key: key, Err: err}
 		}
 		s.Data[key] = value
-		if !slices.Contains(opened, id) {
-			opened = append(opened, id)
-		}
+		opened = append(opened, id)
 	}
-	slices.Sort(opened)
-	return s, opened, nil
+	return s, sortedUnique(opened), nil
 }
 
 // Reseal re-seals every value of ss to the recipients to, with the same
@@ -95,13 +92,11 @@ func Reseal(ss *v1alpha1.SealedSecret, ids []*crypto.Identity, to []*crypto.Reci
 	if err := checkSpec(ss); err != nil {
 		return false, err
 	}
-	want := make([]crypto.KeyID, 0, len(to))
-	for _, r := range to {
-		if !slices.Contains(want, r.KeyID()) {
-			want = append(want, r.KeyID())
-		}
+	want := make([]crypto.KeyID, len(to))
+	for i, r := range to {
+		want[i] = r.KeyID()
 	}
-	slices.Sort(want)
+	want = sortedUnique(want)
 	resealed := make(map[string]string)
 	for _, key := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
 		enc := ss.Spec.EncryptedData[key]
