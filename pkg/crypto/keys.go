@@ -82,7 +82,7 @@ func GenerateIdentity() (*Identity, error) {
 	if err != nil {
 		return nil, fmt.Errorf("generating key: %w", err)
 	}
-	return newIdentity(id, id.String(), id.Recipient().String(), true)
+	return newIdentity(id, id.String(), id.Recipient(), true), nil
 }
 
 // ParseIdentity parses an age identity, "AGE-SECRET-KEY-PQ-1…" or
@@ -95,26 +95,25 @@ func ParseIdentity(s string) (*Identity, error) {
 		if err != nil {
 			return nil, errors.New("invalid post-quantum identity")
 		}
-		return newIdentity(id, s, id.Recipient().String(), true)
+		return newIdentity(id, s, id.Recipient(), true), nil
 	case strings.HasPrefix(s, "AGE-SECRET-KEY-1"):
 		id, err := age.ParseX25519Identity(s)
 		if err != nil {
 			return nil, errors.New("invalid identity")
 		}
-		return newIdentity(id, s, id.Recipient().String(), false)
+		return newIdentity(id, s, id.Recipient(), false), nil
 	}
 	return nil, errors.New("invalid identity: want AGE-SECRET-KEY-PQ-1… or AGE-SECRET-KEY-1…")
 }
 
-func newIdentity(id age.Identity, s, recipient string, pq bool) (*Identity, error) {
-	r, err := ParseRecipient(recipient)
-	if err != nil {
-		return nil, err
-	}
-	if r.pq != pq {
-		return nil, errors.New("identity and recipient kinds disagree")
-	}
-	return &Identity{id: id, s: s, recipient: r}, nil
+// newIdentity pairs an identity with the recipient age derives from it,
+// rather than encoding that recipient and parsing it back.
+func newIdentity(id age.Identity, s string, r interface {
+	age.Recipient
+	String() string
+}, pq bool) *Identity {
+	rs := r.String()
+	return &Identity{id: id, s: s, recipient: &Recipient{r: r, s: rs, pq: pq, id: KeyIDOf(rs)}}
 }
 
 // maxIdentityFile bounds identity files: a few hundred keys at most.
