@@ -71,14 +71,9 @@ key holder) and they are sealed to --keys/--recipient, else to what
 // Complete takes the paths and reads the identities.
 func (o *resealOptions) Complete(_ *cobra.Command, args []string) error {
 	o.paths = args
-	for _, p := range o.identityFiles {
-		ids, err := readIdentities(p)
-		if err != nil {
-			return err
-		}
-		o.identities = append(o.identities, ids...)
-	}
-	return nil
+	var err error
+	o.identities, err = readIdentityFiles(o.identityFiles)
+	return err
 }
 
 // Validate refuses recipients without -i: online, the controller decides.

@@ -63,12 +63,9 @@ func (o *unsealOptions) Validate() error {
 
 // Run opens every SealedSecret in memory, then writes all the Secrets.
 func (o *unsealOptions) Run() error {
-	for _, p := range o.identityFiles {
-		ids, err := readIdentities(p)
-		if err != nil {
-			return err
-		}
-		o.identities = append(o.identities, ids...)
+	var err error
+	if o.identities, err = readIdentityFiles(o.identityFiles); err != nil {
+		return err
 	}
 	docs, _, err := readDocuments(o.In, o.filename)
 	if err != nil {
@@ -120,6 +117,19 @@ func unsealHint(err error) string {
 		return "the value was damaged or edited after sealing; seal it again from the original Secret"
 	}
 	return ""
+}
+
+// readIdentityFiles reads every identity file named, in order.
+func readIdentityFiles(paths []string) ([]*crypto.Identity, error) {
+	var out []*crypto.Identity
+	for _, p := range paths {
+		ids, err := readIdentities(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ids...)
+	}
+	return out, nil
 }
 
 func readIdentities(p string) ([]*crypto.Identity, error) {
