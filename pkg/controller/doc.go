@@ -16,10 +16,9 @@
 // template and the keys that opened it, and [AnnotationDataMAC], a keyed MAC
 // of the data it holds. When both still match, a reconcile decrypts nothing
 // and writes nothing: a restart with nothing changed costs only cache reads.
-// The cache keeps a digest of each encrypted value instead of the value
-// itself (see [TransformSealedSecret]), so memory stays small with thousands
-// of SealedSecrets; the full object is read from the API server only when it
-// must be decrypted.
+// The cache keeps SealedSecrets' metadata only (see [TransformSealedSecret]),
+// so memory stays small with thousands of SealedSecrets; a reconcile reads the
+// one it looks at in full from the API server's watch cache.
 //
 // # Secrets never leave
 //

@@ -76,7 +76,7 @@ func Scheme() (*runtime.Scheme, error) {
 // NewManager returns a manager whose caches hold only what the controller
 // owns: Secrets labelled [v1alpha1.LabelManagedBy] in the watched namespaces,
 // the Secrets and ConfigMaps of the controller namespace (where keys and the
-// keyring live), and SealedSecrets without their ciphertexts (see
+// keyring live), and SealedSecrets' metadata only (see
 // [TransformSealedSecret]). Unrelated Secrets, however many, are never
 // listed or watched.
 func NewManager(cfg *rest.Config, opts ManagerOptions) (ctrl.Manager, error) {

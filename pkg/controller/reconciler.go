@@ -55,8 +55,7 @@ type Reconciler struct {
 // outcome is what one reconcile found and did; the deferred status patch,
 // metrics and event are made from it.
 type outcome struct {
-	ss       *v1alpha1.SealedSecret // from the cache: values are digests
-	full     *v1alpha1.SealedSecret // from the API server, once needed
+	ss       *v1alpha1.SealedSecret // read in full from the API server
 	secret   *corev1.Secret         // the existing Secret, ours or foreign
 	foreign  bool
 	ids      []*crypto.Identity

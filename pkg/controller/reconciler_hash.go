@@ -35,51 +35,17 @@ const (
 	AnnotationLastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 )
 
-// digestPrefix marks an encrypted value the cache replaced by its digest.
-const digestPrefix = "sha256:"
-
-func valueDigest(v string) string {
-	if strings.HasPrefix(v, digestPrefix) {
-		return v
-	}
-	sum := sha256.Sum256([]byte(v))
-	return digestPrefix + hex.EncodeToString(sum[:])
-}
-
-// hasDigests reports whether ss came from the cache with its ciphertexts
-// replaced by digests, so it must be read in full before opening.
-func hasDigests(ss *v1alpha1.SealedSecret) bool {
-	for _, v := range ss.Spec.EncryptedData {
-		if strings.HasPrefix(v, digestPrefix) {
-			return true
-		}
-	}
-	return false
-}
-
-// TransformSealedSecret is the cache transform of SealedSecrets: each
-// encrypted value (2-3 KiB with a post-quantum key) becomes its SHA-256, and
-// managed fields and kubectl's last-applied copy are dropped. Ten thousand
-// SealedSecrets of five values thus cost a few MiB of cache instead of over a
-// hundred; the reconciler reads the full object only to decrypt it.
+// TransformSealedSecret is the cache transform of SealedSecrets, which the
+// reconciler caches as metadata only: it drops managed fields and kubectl's
+// last-applied copy, which would otherwise carry every ciphertext (2-3 KiB
+// each with a post-quantum key) into the cache after all.
 func TransformSealedSecret(obj any) (any, error) {
-	ss, ok := obj.(*v1alpha1.SealedSecret)
-	if !ok {
-		// Metadata only (the reconciler's cache): kubectl's copy would
-		// still carry every ciphertext.
-		if m, ok := obj.(metav1.Object); ok {
-			if a := m.GetAnnotations(); a[AnnotationLastApplied] != "" {
-				delete(a, AnnotationLastApplied)
-			}
+	if m, ok := obj.(metav1.Object); ok {
+		if a := m.GetAnnotations(); a[AnnotationLastApplied] != "" {
+			delete(a, AnnotationLastApplied)
 		}
-		return stripManagedFields(obj)
 	}
-	ss.ManagedFields = nil
-	delete(ss.Annotations, AnnotationLastApplied)
-	for k, v := range ss.Spec.EncryptedData {
-		ss.Spec.EncryptedData[k] = valueDigest(v)
-	}
-	return ss, nil
+	return stripManagedFields(obj)
 }
 
 // stripManagedFields drops managed fields, which nothing here reads.
@@ -90,15 +56,17 @@ func stripManagedFields(obj any) (any, error) {
 	return obj, nil
 }
 
-// sourceHash is the value of AnnotationSourceHash. It hashes value digests,
-// so the cache's copy and the full object give the same hash.
+// sourceHash is the value of AnnotationSourceHash. Each value enters as
+// "sha256:<hex>" of itself, as it has since the cache held such digests, so
+// the hashes on existing Secrets stay valid.
 func sourceHash(ss *v1alpha1.SealedSecret, keyIDs []string) string {
 	h := sha256.New()
 	writeField(h, "sealkit source v1")
 	writeField(h, ss.Spec.Scope)
 	for _, k := range sortedKeys(ss.Spec.EncryptedData) {
 		writeField(h, k)
-		writeField(h, valueDigest(ss.Spec.EncryptedData[k]))
+		sum := sha256.Sum256([]byte(ss.Spec.EncryptedData[k]))
+		writeField(h, "sha256:"+hex.EncodeToString(sum[:]))
 	}
 	tmpl, _ := json.Marshal(ss.Spec.Template) // maps marshal in key order
 	writeField(h, string(tmpl))

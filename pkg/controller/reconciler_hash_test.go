@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -9,12 +8,32 @@ import (
 
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/sealed"
-	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
-// The cache's digest copy and the full object must give the same source
-// hash, or every reconcile would decrypt.
-func TestTransformKeepsSourceHash(t *testing.T) {
+// The cache holds SealedSecrets as metadata only; kubectl's last-applied
+// copy must not bring the ciphertexts back in.
+func TestTransformDropsLastApplied(t *testing.T) {
+	m := sealedSecretMetadata()
+	m.Name, m.Namespace = "db", "ns"
+	m.Annotations = map[string]string{AnnotationLastApplied: "{big}", "keep": "me"}
+	m.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}
+	obj, err := TransformSealedSecret(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached := obj.(*metav1.PartialObjectMetadata)
+	if _, ok := cached.Annotations[AnnotationLastApplied]; ok {
+		t.Error("last-applied annotation kept in cache")
+	}
+	if cached.Annotations["keep"] != "me" {
+		t.Error("other annotations dropped")
+	}
+	if cached.ManagedFields != nil {
+		t.Error("managed fields kept in cache")
+	}
+}
+
+func TestSourceHash(t *testing.T) {
 	id, err := crypto.GenerateIdentity()
 	if err != nil {
 		t.Fatal(err)
@@ -25,35 +44,18 @@ func TestTransformKeepsSourceHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	full.Annotations = map[string]string{AnnotationLastApplied: "{big}"}
 	keys := []string{string(id.KeyID())}
 	want := sourceHash(full, keys)
-
-	obj, err := TransformSealedSecret(full.DeepCopy())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cached := obj.(*v1alpha1.SealedSecret)
-	if !hasDigests(cached) || hasDigests(full) {
-		t.Fatal("digest detection wrong")
-	}
-	if _, ok := cached.Annotations[AnnotationLastApplied]; ok {
-		t.Error("last-applied annotation kept in cache")
-	}
-	for k, v := range cached.Spec.EncryptedData {
-		if !strings.HasPrefix(v, digestPrefix) || len(v) > 80 {
-			t.Errorf("value %s not reduced to a digest", k)
-		}
-	}
-	if got := sourceHash(cached, keys); got != want {
-		t.Errorf("hash of cached copy %s != hash of full object %s", got, want)
+	if sourceHash(full.DeepCopy(), keys) != want {
+		t.Error("hash is not deterministic")
 	}
 	if sourceHash(full, []string{"other"}) == want {
 		t.Error("hash ignores the opening keys")
 	}
-	again, _ := TransformSealedSecret(cached)
-	if sourceHash(again.(*v1alpha1.SealedSecret), keys) != want {
-		t.Error("transform is not idempotent")
+	changed := full.DeepCopy()
+	changed.Spec.EncryptedData["a"] = changed.Spec.EncryptedData["b"]
+	if sourceHash(changed, keys) == want {
+		t.Error("hash ignores the encrypted values")
 	}
 }
 

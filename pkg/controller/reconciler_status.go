@@ -23,7 +23,7 @@ func (r *Reconciler) finish(ctx context.Context, o *outcome, res ctrl.Result, er
 	if o.reason == "" {
 		return res, err
 	}
-	obj := o.source()
+	obj := o.ss
 	before := obj.DeepCopy()
 	prev := meta.FindStatusCondition(before.Status.Conditions, v1alpha1.ConditionReady)
 

@@ -21,31 +21,12 @@ import (
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
-// source is the most complete copy of the SealedSecret at hand.
-func (o *outcome) source() *v1alpha1.SealedSecret {
-	if o.full != nil {
-		return o.full
-	}
-	return o.ss
-}
-
-// unseal opens every value. The cache keeps only digests, so the full
-// object is read from the API server first.
-func (r *Reconciler) unseal(ctx context.Context, o *outcome) (bool, error) {
-	full := o.ss
-	if hasDigests(o.ss) {
-		full = &v1alpha1.SealedSecret{}
-		if err := r.reader.Get(ctx, client.ObjectKeyFromObject(o.ss), full); err != nil {
-			if apierrors.IsNotFound(err) {
-				return true, nil // deleted meanwhile
-			}
-			return false, fmt.Errorf("reading SealedSecret: %w", err)
-		}
-	}
-	o.full = full
+// unseal opens every value of the SealedSecret, which Reconcile has read in
+// full.
+func (r *Reconciler) unseal(_ context.Context, o *outcome) (bool, error) {
 	o.attempts = true
-	decryptOps.Add(float64(len(full.Spec.EncryptedData)))
-	s, opened, err := sealed.Unseal(full, o.ids)
+	decryptOps.Add(float64(len(o.ss.Spec.EncryptedData)))
+	s, opened, err := sealed.Unseal(o.ss, o.ids)
 	if err != nil {
 		return o.fail(reasonFor(err), err.Error())
 	}
@@ -77,7 +58,7 @@ func reasonFor(err error) string {
 // unless every value opened, so a failure leaves the Secret as it was.
 func (r *Reconciler) writeSecret(ctx context.Context, o *outcome) (bool, error) {
 	mac := dataMAC(identityByID(o.ids, o.keyIDs[0]), o.data)
-	want := r.desired(o.source(), o.data, o.keyIDs, mac)
+	want := r.desired(o.ss, o.data, o.keyIDs, mac)
 	existing := o.secret
 	if existing == nil {
 		if err := r.setOwner(o, want, nil); err != nil {
@@ -146,7 +127,7 @@ func (r *Reconciler) setOwner(o *outcome, want, existing *corev1.Secret) error {
 func (o *outcome) wrote(op string) bool {
 	o.write = op
 	o.reason = v1alpha1.ReasonUnsealed
-	o.message = unsealedMessage(o.source(), o.keyIDs)
+	o.message = unsealedMessage(o.ss, o.keyIDs)
 	secretWrites.WithLabelValues(op).Inc()
 	return true
 }
