@@ -9,7 +9,6 @@ import (
 
 	"github.com/go-logr/logr"
 	"gomodules.xyz/jsonpatch/v2"
-	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/sealkit/sealkit/pkg/crypto"
@@ -31,13 +30,10 @@ type resealer struct {
 }
 
 func (r *resealer) Handle(_ context.Context, req admission.Request) admission.Response {
-	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
-		return admission.Allowed("")
-	}
-	ss, err := decodeSealedSecret(r.decoder, req)
-	if err != nil {
-		return admission.Errored(http.StatusBadRequest, err)
-	}
+	return onWrite(r.decoder, req, r.handle)
+}
+
+func (r *resealer) handle(req admission.Request, ss *v1alpha1.SealedSecret) admission.Response {
 	if _, marked := ss.Annotations[v1alpha1.AnnotationReseal]; !marked || !isDryRun(req) {
 		return admission.Allowed("") // the validating webhook denies a marked real write
 	}

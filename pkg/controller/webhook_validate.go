@@ -28,13 +28,10 @@ type validator struct {
 }
 
 func (v *validator) Handle(_ context.Context, req admission.Request) admission.Response {
-	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
-		return admission.Allowed("")
-	}
-	ss, err := decodeSealedSecret(v.decoder, req)
-	if err != nil {
-		return admission.Errored(http.StatusBadRequest, err)
-	}
+	return onWrite(v.decoder, req, v.handle)
+}
+
+func (v *validator) handle(req admission.Request, ss *v1alpha1.SealedSecret) admission.Response {
 	dryRun := isDryRun(req)
 	if _, marked := ss.Annotations[v1alpha1.AnnotationReseal]; marked && !dryRun {
 		return v.deny(req, fmt.Sprintf("annotation %q is a re-seal request, valid only on a server-side dry-run (seal reseal)", v1alpha1.AnnotationReseal))
@@ -54,6 +51,7 @@ func (v *validator) Handle(_ context.Context, req admission.Request) admission.R
 	}
 	var old *v1alpha1.SealedSecret
 	if req.Operation == admissionv1.Update && !dryRun {
+		var err error
 		if old, err = decodeOld(v.decoder, req); err != nil {
 			return admission.Errored(http.StatusBadRequest, err)
 		}
@@ -106,6 +104,19 @@ func valueProblem(key string, err error) string {
 }
 
 func isDryRun(req admission.Request) bool { return req.DryRun != nil && *req.DryRun }
+
+// onWrite is the front of both webhooks: requests other than a create or
+// an update pass, and handle gets the decoded SealedSecret.
+func onWrite(d admission.Decoder, req admission.Request, handle func(admission.Request, *v1alpha1.SealedSecret) admission.Response) admission.Response {
+	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
+		return admission.Allowed("")
+	}
+	ss, err := decodeSealedSecret(d, req)
+	if err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	return handle(req, ss)
+}
 
 // decodeSealedSecret decodes the request's object, filling in the name and
 // namespace from the request when the object leaves them out.
