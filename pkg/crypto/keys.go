@@ -1,7 +1,6 @@
 package crypto
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -122,11 +121,20 @@ const maxIdentityFile = 1 << 20
 // ParseIdentities reads an identity file: one identity per line, blank lines
 // and lines starting with "#" ignored. Errors name the line, never its text.
 func ParseIdentities(r io.Reader) ([]*Identity, error) {
+	// Read one byte past the bound: a file cut at the bound could end on a
+	// line boundary and silently lose the identities after it.
+	data, err := io.ReadAll(io.LimitReader(r, maxIdentityFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading identities: %w", err)
+	}
+	if len(data) > maxIdentityFile {
+		return nil, fmt.Errorf("identity file exceeds %d bytes", maxIdentityFile)
+	}
 	var ids []*Identity
-	sc := bufio.NewScanner(io.LimitReader(r, maxIdentityFile))
-	sc.Buffer(make([]byte, 0, 4096), maxIdentityFile)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
+	n := 0
+	for line := range strings.Lines(string(data)) {
+		n++
+		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
@@ -135,9 +143,6 @@ func ParseIdentities(r io.Reader) ([]*Identity, error) {
 			return nil, fmt.Errorf("error at line %d: %w", n, err)
 		}
 		ids = append(ids, id)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading identities: %w", err)
 	}
 	if len(ids) == 0 {
 		return nil, errors.New("no identities found")

@@ -96,4 +96,9 @@ func TestParseIdentitiesErrors(t *testing.T) {
 	if _, err := ParseIdentities(strings.NewReader(strings.Repeat("#", maxIdentityFile+10))); err == nil {
 		t.Error("oversized identity file accepted")
 	}
+	// Cut at the bound on a line boundary, the file would still parse.
+	long := k.pq.String() + "\n" + strings.Repeat("#\n", maxIdentityFile/2)
+	if _, err := ParseIdentities(strings.NewReader(long)); err == nil {
+		t.Error("identity file over the bound, in short lines, accepted")
+	}
 }
