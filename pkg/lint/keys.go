@@ -52,22 +52,25 @@ func (k *keySet) add(kr *keyring.Keyring) {
 
 // resolver finds, for each file, the keys it is checked against, caching
 // configuration lookups and parsed keyrings: a repository of thousands of
-// manifests has a handful of each.
+// manifests has a handful of each. Everything it caches is built on first
+// use under mu, and then only read.
 type resolver struct {
 	keyrings  []string // --keys, applying everywhere
 	useConfig bool
 
 	mu      sync.Mutex
-	dirs    map[string]string // directory -> .sealkit.yaml path, "" for none
-	configs map[string]*repoconfig.Config
+	dirs    map[string]*repoconfig.Config // directory -> configuration, nil for none
+	configs map[string]*repoconfig.Config // by file: directories share one
 	parsed  map[string]*keyring.Keyring
-	sets    map[string]*keySet
+	// sets are by rule: Config.Lookup returns one *Applied per rule, and
+	// the --keys part is the same for every file.
+	sets map[*repoconfig.Applied]*keySet
 }
 
 func newResolver(keyrings []string, useConfig bool) *resolver {
 	return &resolver{keyrings: keyrings, useConfig: useConfig,
-		dirs: map[string]string{}, configs: map[string]*repoconfig.Config{},
-		parsed: map[string]*keyring.Keyring{}, sets: map[string]*keySet{}}
+		dirs: map[string]*repoconfig.Config{}, configs: map[string]*repoconfig.Config{},
+		parsed: map[string]*keyring.Keyring{}, sets: map[*repoconfig.Applied]*keySet{}}
 }
 
 // keysFor returns the keys file's values are checked against; nil when
@@ -83,6 +86,21 @@ func (r *resolver) keysFor(file string) (*keySet, error) {
 			a = cfg.Lookup(file)
 		}
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s, ok := r.sets[a]; ok {
+		return s, nil
+	}
+	s, err := r.keySet(a)
+	if err != nil {
+		return nil, err
+	}
+	r.sets[a] = s
+	return s, nil
+}
+
+// keySet builds the keys for rule a (nil: none) and --keys; r.mu is held.
+func (r *resolver) keySet(a *repoconfig.Applied) (*keySet, error) {
 	var files []string
 	var extra []*crypto.Recipient
 	if a != nil {
@@ -92,15 +110,6 @@ func (r *resolver) keysFor(file string) (*keySet, error) {
 	files = append(files, r.keyrings...)
 	if len(files) == 0 && len(extra) == 0 {
 		return nil, nil
-	}
-	cacheKey := strings.Join(files, "\x00")
-	for _, e := range extra {
-		cacheKey += "\x01" + e.String()
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if s, ok := r.sets[cacheKey]; ok {
-		return s, nil
 	}
 	s := &keySet{keys: map[crypto.KeyID]keyring.Key{}, extra: map[crypto.KeyID]bool{}}
 	for _, f := range files {
@@ -114,37 +123,28 @@ func (r *resolver) keysFor(file string) (*keySet, error) {
 	for _, e := range extra {
 		s.extra[e.KeyID()] = true
 	}
-	r.sets[cacheKey] = s
 	return s, nil
 }
 
 // config returns the configuration that applies in dir, or nil.
 func (r *resolver) config(dir string) (*repoconfig.Config, error) {
 	r.mu.Lock()
-	p, ok := r.dirs[dir]
-	r.mu.Unlock()
-	if !ok {
-		var err error
-		if p, err = repoconfig.Find(dir); err != nil {
-			return nil, err
-		}
-		r.mu.Lock()
-		r.dirs[dir] = p
-		r.mu.Unlock()
-	}
-	if p == "" {
-		return nil, nil
-	}
-	r.mu.Lock()
 	defer r.mu.Unlock()
-	if c, ok := r.configs[p]; ok {
+	if c, ok := r.dirs[dir]; ok {
 		return c, nil
 	}
-	c, err := repoconfig.Load(p)
+	p, err := repoconfig.Find(dir)
 	if err != nil {
 		return nil, err
 	}
-	r.configs[p] = c
+	c, ok := r.configs[p]
+	if !ok && p != "" {
+		if c, err = repoconfig.Load(p); err != nil {
+			return nil, err
+		}
+		r.configs[p] = c
+	}
+	r.dirs[dir] = c
 	return c, nil
 }
 
