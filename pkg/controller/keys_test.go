@@ -129,16 +129,10 @@ func startKeys(t *testing.T, env *testenv.Env, ns string, o keysOpts) *keysContr
 	return &keysController{store: store, logs: logs, mgr: mgr}
 }
 
-// eventually polls cond until it holds or the deadline passes.
+// eventually is testenv.Eventually, under the name this package's tests use.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testenv.Eventually(t, what, cond)
 }
 
 func keySecrets(t *testing.T, env *testenv.Env, ns string) []corev1.Secret {
