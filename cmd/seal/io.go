@@ -7,6 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -134,4 +136,27 @@ func (o *outputOptions) write(out io.Writer, objs []runtime.Object, perm os.File
 		return err
 	}
 	return nil
+}
+
+// rewriteManifests replaces the manifest file path with objs, atomically,
+// keeping the file's mode.
+func rewriteManifests(path string, objs []runtime.Object, format string) error {
+	var buf bytes.Buffer
+	if err := sealed.WriteManifests(&buf, objs, format); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	perm := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		perm = fi.Mode().Perm()
+	}
+	return atomicfile.WriteFile(path, buf.Bytes(), perm)
+}
+
+// formatOf is the format a manifest file was written in, so that a file
+// rewritten in place stays JSON if it was JSON.
+func formatOf(path string, raw []byte) string {
+	if t := bytes.TrimSpace(raw); strings.EqualFold(filepath.Ext(path), ".json") || len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		return "json"
+	}
+	return "yaml"
 }

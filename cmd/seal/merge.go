@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
 
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/sealkit/sealkit/internal/atomicfile"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/sealed"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
@@ -49,22 +47,11 @@ func (o *sealingOptions) merge(secrets []sourced) error {
 	if err := sealed.Merge(dst, src[0]); err != nil {
 		return fmt.Errorf("%s: sealedsecret %s/%s: %w", path, dst.Namespace, dst.Name, err)
 	}
-	out := o.output
+	format := o.output.format
 	if !o.output.formatSet {
-		out.format = detectFormat(raw)
+		format = formatOf(path, raw)
 	}
-	var buf bytes.Buffer
-	if err := sealed.WriteManifests(&buf, []kruntime.Object{dst}, out.format); err != nil {
-		return fmt.Errorf("writing manifests: %w", err)
-	}
-	perm := os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		perm = fi.Mode().Perm()
-	}
-	if err := atomicfile.WriteFile(path, buf.Bytes(), perm); err != nil {
-		return err
-	}
-	return nil
+	return rewriteManifests(path, []kruntime.Object{dst}, format)
 }
 
 // readOneSealedSecret reads a file that must hold exactly one SealedSecret.
@@ -94,12 +81,4 @@ func describeDocs(docs []sealed.Document) string {
 		return "a " + docs[0].Kind
 	}
 	return fmt.Sprintf("%d manifests", len(docs))
-}
-
-// detectFormat keeps a merged file in the format it was written in.
-func detectFormat(raw []byte) string {
-	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '{' {
-		return "json"
-	}
-	return "yaml"
 }

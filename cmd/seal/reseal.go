@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"maps"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/sealkit/sealkit/internal/atomicfile"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/repoconfig"
 	"github.com/sealkit/sealkit/pkg/sealed"
@@ -237,19 +234,7 @@ func writeManifestFile(f *manifestFile) error {
 	for _, d := range f.sealed {
 		objs[d.index] = d.obj
 	}
-	format := "yaml"
-	if t := bytes.TrimSpace(f.data); strings.EqualFold(filepath.Ext(f.path), ".json") || len(t) > 0 && (t[0] == '{' || t[0] == '[') {
-		format = "json"
-	}
-	var buf bytes.Buffer
-	if err := sealed.WriteManifests(&buf, objs, format); err != nil {
-		return fmt.Errorf("%s: %w", f.path, err)
-	}
-	perm := os.FileMode(0o644)
-	if fi, err := os.Stat(f.path); err == nil {
-		perm = fi.Mode().Perm()
-	}
-	return atomicfile.WriteFile(f.path, buf.Bytes(), perm)
+	return rewriteManifests(f.path, objs, formatOf(f.path, f.data))
 }
 
 // progress draws a bar on stderr when it is a terminal, and nothing
