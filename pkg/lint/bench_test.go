@@ -15,17 +15,16 @@ import (
 func BenchmarkLint10000(b *testing.B) {
 	const n = 10000
 	dir := b.TempDir()
-	t := &testing.T{}
-	prod, recovery := testIdentity(t, "prod"), testIdentity(t, "recovery")
-	writeFile(t, filepath.Join(dir, ".sealkit.yaml"), "rules:\n- path: '**'\n  keys: [prod.keys]\n  recovery: ["+recovery.Recipient().String()+"]\n")
-	writeFile(t, filepath.Join(dir, "prod.keys"), keyringFile(key(prod, "2026-10-01", keyring.StateActive)))
+	prod, recovery := testIdentity(b, "prod"), testIdentity(b, "recovery")
+	writeFile(b, filepath.Join(dir, ".sealkit.yaml"), "rules:\n- path: '**'\n  keys: [prod.keys]\n  recovery: ["+recovery.Recipient().String()+"]\n")
+	writeFile(b, filepath.Join(dir, "prod.keys"), keyringFile(key(prod, "2026-10-01", keyring.StateActive)))
 	// Sealing is the slow part of setup: seal one object per namespace
 	// and rename, since lint cannot tell (the frame is inside the ciphertext).
 	data := map[string]string{"a": "1", "b": "2", "c": "3", "d": "4", "e": "5"}
-	m := manifests(t, "yaml", sealedSecret(t, "shop", "db", crypto.ScopeStrict, data, prod, recovery))
+	m := manifests(b, "yaml", sealedSecret(b, "shop", "db", crypto.ScopeStrict, data, prod, recovery))
 	for i := range n {
 		p := filepath.Join(dir, fmt.Sprintf("ns%02d", i%100), fmt.Sprintf("db%05d.yaml", i))
-		if i%100 == i {
+		if i < 100 {
 			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 				b.Fatal(err)
 			}
@@ -33,9 +32,6 @@ func BenchmarkLint10000(b *testing.B) {
 		if err := os.WriteFile(p, []byte(m), 0o644); err != nil {
 			b.Fatal(err)
 		}
-	}
-	if t.Failed() {
-		b.Fatal("setup failed")
 	}
 	b.ResetTimer()
 	for b.Loop() {

@@ -34,7 +34,7 @@ var fixedNow = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 
 // testIdentity reads (or, when regenerating, creates) a committed
 // TEST-ONLY identity, so regenerated repositories keep their keys.
-func testIdentity(t *testing.T, name string) *crypto.Identity {
+func testIdentity(t testing.TB, name string) *crypto.Identity {
 	t.Helper()
 	path := filepath.Join(reposDir, "TEST-ONLY-identities", name+".txt")
 	if b, err := os.ReadFile(path); err == nil {
@@ -53,7 +53,7 @@ func testIdentity(t *testing.T, name string) *crypto.Identity {
 	return id
 }
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -76,7 +76,7 @@ func key(id *crypto.Identity, created string, state keyring.State) keyring.Key {
 }
 
 // sealedSecret seals data for ns/name with scope to ids.
-func sealedSecret(t *testing.T, ns, name string, scope crypto.Scope, data map[string]string, ids ...*crypto.Identity) *v1alpha1.SealedSecret {
+func sealedSecret(t testing.TB, ns, name string, scope crypto.Scope, data map[string]string, ids ...*crypto.Identity) *v1alpha1.SealedSecret {
 	t.Helper()
 	var rs []*crypto.Recipient
 	for _, id := range ids {
@@ -90,7 +90,7 @@ func sealedSecret(t *testing.T, ns, name string, scope crypto.Scope, data map[st
 	return ss
 }
 
-func manifests(t *testing.T, format string, objs ...runtime.Object) string {
+func manifests(t testing.TB, format string, objs ...runtime.Object) string {
 	t.Helper()
 	var b bytes.Buffer
 	if err := sealed.WriteManifests(&b, objs, format); err != nil {
