@@ -1,6 +1,8 @@
 // Package bench measures seal-controller against a plain client on a real
-// API server. It is not part of `make test`: run `make bench-controller`
-// (go test ./test/bench -run TestControllerBenchmark -args -bench-controller).
+// API server. It is a benchmark, so `make test` neither runs nor counts it:
+// run `make bench-controller`
+// (go test ./test/bench -run '^$' -bench BenchmarkController -benchtime 1x).
+// One iteration is one full run per size; b.N is not used.
 package bench
 
 import (
@@ -35,7 +37,6 @@ import (
 )
 
 var (
-	enabled     = flag.Bool("bench-controller", false, "run the controller benchmark")
 	sizes       = flag.String("bench-n", "1000,10000", "comma-separated numbers of SealedSecrets")
 	unrelated   = flag.Int("bench-unrelated", 10000, "unrelated 4 KiB Secrets present")
 	out         = flag.String("bench-out", "", "also write the table to this file")
@@ -56,10 +57,8 @@ type result struct {
 	rssKiB            int
 }
 
-func TestControllerBenchmark(t *testing.T) {
-	if !*enabled {
-		t.Skip("benchmark: run with -args -bench-controller (make bench-controller)")
-	}
+func BenchmarkController(b *testing.B) {
+	t := testing.TB(b)
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
 	bin := buildController(t)
@@ -96,7 +95,7 @@ func TestControllerBenchmark(t *testing.T) {
 	}
 }
 
-func runOne(t *testing.T, env *testenv.Env, bin string, admin client.Client, id *crypto.Identity, n int) result {
+func runOne(t testing.TB, env *testenv.Env, bin string, admin client.Client, id *crypto.Identity, n int) result {
 	ctx := context.Background()
 	ns, plainNS := fmt.Sprintf("bench-%d", n), fmt.Sprintf("plain-%d", n)
 	mkNamespace(t, admin, ns)
@@ -177,7 +176,7 @@ func runOne(t *testing.T, env *testenv.Env, bin string, admin client.Client, id 
 // The poll must not load the API server it measures: Secrets are counted
 // with a one-item metadata list (its remainingItemCount), and the large
 // SealedSecrets are listed only once every Secret exists.
-func waitDone(t *testing.T, c client.Client, ns string, n int, exited <-chan struct{}) {
+func waitDone(t testing.TB, c client.Client, ns string, n int, exited <-chan struct{}) {
 	deadline := time.Now().Add(30 * time.Minute)
 	ctx := context.Background()
 	for time.Now().Before(deadline) {
@@ -208,7 +207,7 @@ func waitDone(t *testing.T, c client.Client, ns string, n int, exited <-chan str
 	t.Fatal("controller did not finish in 30 minutes")
 }
 
-func readyCount(t *testing.T, c client.Client, ns string) int {
+func readyCount(t testing.TB, c client.Client, ns string) int {
 	var list v1alpha1.SealedSecretList
 	if err := c.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
@@ -224,7 +223,7 @@ func readyCount(t *testing.T, c client.Client, ns string) int {
 
 // logMetrics logs the controller's API requests and workqueue counters: the
 // calls it spent per object.
-func logMetrics(t *testing.T, addr string) {
+func logMetrics(t testing.TB, addr string) {
 	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		t.Logf("metrics: %v", err)
@@ -243,7 +242,7 @@ func logMetrics(t *testing.T, addr string) {
 	}
 }
 
-func saveHeapProfile(t *testing.T, addr, file string) {
+func saveHeapProfile(t testing.TB, addr, file string) {
 	resp, err := http.Get("http://" + addr + "/debug/pprof/heap?gc=1")
 	if err != nil {
 		t.Logf("heap profile: %v", err)
@@ -261,7 +260,7 @@ func saveHeapProfile(t *testing.T, addr, file string) {
 	t.Logf("heap profile (after a GC) in %s", file)
 }
 
-func vmHWM(t *testing.T, pid int) int {
+func vmHWM(t testing.TB, pid int) int {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		t.Fatal(err)
@@ -290,7 +289,7 @@ func sealedSecret(ns, name string, id *crypto.Identity) (*v1alpha1.SealedSecret,
 
 // createKey stores an active key the way the controller does, so that
 // SealedSecrets can be made before the controller first runs.
-func createKey(t *testing.T, c client.Client) *crypto.Identity {
+func createKey(t testing.TB, c client.Client) *crypto.Identity {
 	id, err := crypto.GenerateIdentity()
 	if err != nil {
 		t.Fatal(err)
@@ -310,7 +309,7 @@ func createKey(t *testing.T, c client.Client) *crypto.Identity {
 	return id
 }
 
-func buildController(t *testing.T) string {
+func buildController(t testing.TB) string {
 	root, err := testenv.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -324,7 +323,7 @@ func buildController(t *testing.T) string {
 	return bin
 }
 
-func newClient(t *testing.T, cfg *rest.Config, qps float32, burst int) client.Client {
+func newClient(t testing.TB, cfg *rest.Config, qps float32, burst int) client.Client {
 	cfg = rest.CopyConfig(cfg)
 	if qps == 0 {
 		qps, burst = 1000, 2000 // setup traffic, not measured
@@ -341,7 +340,7 @@ func newClient(t *testing.T, cfg *rest.Config, qps float32, burst int) client.Cl
 	return c
 }
 
-func mkNamespace(t *testing.T, c client.Client, name string) {
+func mkNamespace(t testing.TB, c client.Client, name string) {
 	if err := c.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
 		t.Fatal(err)
 	}
