@@ -121,25 +121,13 @@ func TestCertsIssueInjectRenew(t *testing.T) {
 	clk := clocktesting.NewFakeClock(time.Now())
 	dir := t.TempDir()
 
-	mgr, err := NewManager(env.Config, ManagerOptions{Namespace: ns, MetricsBindAddress: "0",
-		HealthProbeBindAddress: "0", SkipNameValidation: true, Logger: logr.Discard()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = SetupCerts(mgr, CertOptions{Namespace: ns, CertDir: dir, ValidatingName: name, MutatingName: name,
+	mgr := newTestManager(t, env.Config, ManagerOptions{Namespace: ns, Logger: logr.Discard()})
+	err := SetupCerts(mgr, CertOptions{Namespace: ns, CertDir: dir, ValidatingName: name, MutatingName: name,
 		Hosts: []string{"127.0.0.1", "seal.example.com"}, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	runManager(t, mgr)
 
 	var first *certBundle
 	whEventually(t, "the certificate Secret", func() bool { first = certSecret(t, env, ns); return first != nil })

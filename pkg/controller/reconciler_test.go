@@ -74,18 +74,12 @@ func startController(t *testing.T, env *testenv.Env, o ctrlOpts) *sealController
 	}
 	logs := &syncBuffer{}
 	logger := zap.New(zap.WriteTo(logs), zap.UseDevMode(true))
-	mgr, err := NewManager(cfg, ManagerOptions{
-		Namespace:              o.namespace,
-		WatchNamespaces:        o.watch,
-		LeaderElection:         o.leaderElection,
-		MetricsBindAddress:     "0",
-		HealthProbeBindAddress: "0",
-		Logger:                 logger,
-		SkipNameValidation:     true,
+	mgr := newTestManager(t, cfg, ManagerOptions{
+		Namespace:       o.namespace,
+		WatchNamespaces: o.watch,
+		LeaderElection:  o.leaderElection,
+		Logger:          logger,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	keys, err := SetupKeys(mgr, KeyOptions{Namespace: o.namespace})
 	if err != nil {
 		t.Fatal(err)
@@ -94,19 +88,7 @@ func startController(t *testing.T, env *testenv.Env, o ctrlOpts) *sealController
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	var once sync.Once
-	sc := &sealController{keys: keys, rec: rec, logs: logs}
-	sc.stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("manager: %v", err)
-			}
-		})
-	}
+	sc := &sealController{keys: keys, rec: rec, logs: logs, stop: runManager(t, mgr)}
 	t.Cleanup(func() {
 		sc.stop()
 		if t.Failed() {

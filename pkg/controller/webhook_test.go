@@ -82,13 +82,9 @@ func startWebhooks(t *testing.T) *whFixture {
 		{id: f.active.KeyID(), identity: f.active, created: now, state: KeyActive, labelled: KeyActive},
 		{id: f.old.KeyID(), identity: f.old, created: now.Add(-time.Hour), state: KeyRetained, labelled: KeyRetained},
 	})
-	mgr, err := NewManager(env.Config, ManagerOptions{
-		Namespace: "sealkit-system", MetricsBindAddress: "0", HealthProbeBindAddress: "0",
-		SkipNameValidation: true, Logger: funcr.New(f.logs.add, funcr.Options{Verbosity: 10}),
+	mgr := newTestManager(t, env.Config, ManagerOptions{
+		Namespace: "sealkit-system", Logger: funcr.New(f.logs.add, funcr.Options{Verbosity: 10}),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	wh := env.Webhooks()
 	err = SetupWebhooks(mgr, f.store, WebhookOptions{
 		Host: wh.LocalServingHost, Port: wh.LocalServingPort, CertDir: wh.LocalServingCertDir,
@@ -97,14 +93,9 @@ func startWebhooks(t *testing.T) *whFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
+	stop := runManager(t, mgr)
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("manager: %v", err)
-		}
+		stop() // the logs are complete
 		if strings.Contains(f.logs.String(), whCanary) {
 			t.Errorf("a secret value appears in the logs:\n%s", f.logs)
 		}
@@ -118,7 +109,7 @@ func startWebhooks(t *testing.T) *whFixture {
 	ns := env.Namespace(t)
 	probe := f.sealedSecret(t, ns, "probe", map[string]*crypto.Identity{"k": whIdentity(t)})
 	deadline := time.Now().Add(30 * time.Second)
-	for env.Client.Create(ctx, probe.DeepCopy(), client.DryRunAll) == nil {
+	for env.Client.Create(context.Background(), probe.DeepCopy(), client.DryRunAll) == nil {
 		if time.Now().After(deadline) {
 			t.Fatal("webhook server never answered")
 		}
