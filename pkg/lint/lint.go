@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -97,7 +98,7 @@ func Lint(paths []string, opts Options) (*Result, error) {
 
 // lintFile reads and checks one file.
 func lintFile(path string, res *resolver, opts *Options) ([]Finding, int, error) {
-	data, err := readFile(path)
+	data, tooLarge, err := readFile(path)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -105,7 +106,7 @@ func lintFile(path string, res *resolver, opts *Options) ([]Finding, int, error)
 	// error is returned with the findings.
 	keys, keyErr := res.keysFor(path)
 	k := &checker{file: path, keys: keys, maxKeyAge: opts.MaxKeyAge, now: opts.Now}
-	if data == nil {
+	if tooLarge {
 		k.report(chunk{line: 1}, nil, 1, "", Unparseable,
 			"file exceeds %d MiB and was not checked", sealed.MaxManifestSize>>20)
 		return k.findings, 0, nil
@@ -116,34 +117,24 @@ func lintFile(path string, res *resolver, opts *Options) ([]Finding, int, error)
 	return k.findings, k.objects, keyErr
 }
 
-// readFile reads path, or returns nil data when it is over the limit. It
+// readFile reads path, or reports that it is over the limit. It
 // sizes its buffer from the file's size: repositories are mostly large
 // sealed values, and growing a buffer by doubling copied them twice.
-func readFile(path string) ([]byte, error) {
+func readFile(path string) (data []byte, tooLarge bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer f.Close()
-	size := 512
-	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
-		size = int(min(fi.Size(), sealed.MaxManifestSize)) + 1
+	var b bytes.Buffer
+	if fi, err := f.Stat(); err == nil {
+		// ReadFrom wants MinRead bytes free before it sees EOF.
+		b.Grow(int(min(fi.Size(), sealed.MaxManifestSize)) + bytes.MinRead)
 	}
-	data := make([]byte, 0, size)
-	for len(data) <= sealed.MaxManifestSize {
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
-		}
-		n, err := f.Read(data[len(data):min(cap(data), sealed.MaxManifestSize+1)])
-		data = data[:len(data)+n]
-		if err == io.EOF {
-			return data, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", path, err)
-		}
+	if _, err := b.ReadFrom(io.LimitReader(f, sealed.MaxManifestSize+1)); err != nil {
+		return nil, false, fmt.Errorf("reading %s: %w", path, err)
 	}
-	return nil, nil
+	return b.Bytes(), b.Len() > sealed.MaxManifestSize, nil
 }
 
 // collect expands paths into the sorted, de-duplicated list of files to

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/sealed"
 )
 
 // TestRepos lints every sample repository: the clean one has no findings,
@@ -138,6 +139,17 @@ func TestSyntaxErrorsWithheld(t *testing.T) {
 		t.Fatalf("findings = %+v, %v", res, err)
 	}
 	assertNoCanary(t, res)
+}
+
+func TestTooLarge(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "empty.yaml"), "")
+	writeFile(t, filepath.Join(dir, "large.yaml"), "# "+strings.Repeat("x", sealed.MaxManifestSize)+"\n")
+	res, err := Lint([]string{dir}, Options{})
+	if err != nil || len(res.Findings) != 1 || res.Findings[0].Rule != Unparseable.ID ||
+		!strings.HasSuffix(res.Findings[0].File, "large.yaml") || !strings.Contains(res.Findings[0].Message, "exceeds 8 MiB") {
+		t.Fatalf("findings = %+v, %v", res, err)
+	}
 }
 
 func TestJSONStream(t *testing.T) {
