@@ -67,20 +67,26 @@ alive() {
 	s=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $s != Z* ]]
 }
 
+# signal SIG PID: send SIG to the process group PID leads (our setsid
+# children), or to PID alone if it leads none.
+signal() {
+	kill "-$1" -- "-$2" 2>/dev/null || kill "-$1" "$2" 2>/dev/null || true
+}
+
 # stop PID NAME SECONDS: SIGTERM the process group of PID (our setsid child),
 # SIGKILL it if it has not exited within SECONDS, and reap it.
 stop() {
 	local pid=$1 name=$2 limit=$(($3 * 10)) i
 	[[ -n $pid ]] || return 0
 	if alive "$pid"; then
-		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+		signal TERM "$pid"
 		for ((i = 0; i < limit; i++)); do
 			alive "$pid" || break
 			sleep 0.1
 		done
 		if alive "$pid"; then
 			echo "demo: $name (pid $pid) did not stop in $3s; killing it" >&2
-			kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+			signal KILL "$pid"
 		fi
 	fi
 	wait "$pid" 2>/dev/null || true
@@ -108,7 +114,7 @@ cleanup() {
 	for pid in "${plane_pids[@]}"; do
 		if alive "$pid"; then
 			echo "demo: killing leftover control plane process $pid" >&2
-			kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+			signal KILL "$pid"
 		fi
 	done
 	rm -rf "$work"
@@ -170,12 +176,9 @@ export KUBECONFIG=$work/cluster/kubeconfig
 KUBEBUILDER_ASSETS=$assets setsid "$work/devcluster" -kubeconfig "$KUBECONFIG" \
 	>"$work/devcluster.out" 2>"$work/devcluster.log" 8>&- 9>&- &
 dev_pid=$!
-for ((i = 0; i < 450; i++)); do
-	[[ -s $work/devcluster.out ]] && break
-	alive "$dev_pid" || die "the control plane did not start"
-	sleep 0.2
-done
-[[ -s $work/devcluster.out ]] || die "the control plane did not start within 90s"
+# devcluster prints its kubeconfig path once the API server is ready.
+plane_up() { alive "$dev_pid" || die "the control plane did not start"; [[ -s $work/devcluster.out ]]; }
+wait_for 90 "the control plane to start" plane_up
 mapfile -t plane_pids < <(pgrep -P "$dev_pid")
 say "$(grep -o 'API server .* up in [^;]*' "$work/devcluster.log" || echo "API server up")"
 say "admin kubeconfig: $KUBECONFIG"
