@@ -94,21 +94,24 @@ func (m *keyManager) after(d time.Duration) <-chan time.Time {
 }
 
 // sync brings the keys to a correct state and publishes the keyring; it
-// returns how long until the active key is due for rotation.
+// returns how long until the active key is due for rotation, or, having
+// generated a key, until the next resync.
 func (m *keyManager) sync(ctx context.Context) (time.Duration, error) {
 	keys, err := m.list(ctx)
 	if err != nil {
 		return 0, err
 	}
-	changed, err := m.fix(ctx, keys)
+	generated, err := m.fix(ctx, keys)
 	if err != nil {
 		return 0, err
 	}
-	if changed {
-		if keys, err = m.list(ctx); err != nil {
-			return 0, err
-		}
+	if generated {
+		// keys is stale now. The loader loads the new key and signals the
+		// change, and the sync that follows publishes it: no second list.
+		return keyResync, nil
 	}
+	// Relabelling a demoted active key changes no effective state, so keys
+	// is still what the keyring shows.
 	if err := m.publish(ctx, keys); err != nil {
 		return 0, err
 	}
@@ -130,9 +133,8 @@ func (m *keyManager) list(ctx context.Context) ([]key, error) {
 }
 
 // fix relabels demoted active keys, then makes sure there is an active key
-// that is not due for rotation. It reports whether it changed anything.
+// that is not due for rotation. It reports whether it generated a key.
 func (m *keyManager) fix(ctx context.Context, keys []key) (bool, error) {
-	changed := false
 	var active *key
 	for i, k := range keys {
 		switch {
@@ -140,9 +142,8 @@ func (m *keyManager) fix(ctx context.Context, keys []key) (bool, error) {
 			active = &keys[i]
 		case k.labelled == KeyActive:
 			if err := m.relabel(ctx, k, KeyRetained); err != nil {
-				return changed, err
+				return false, err
 			}
-			changed = true
 		}
 	}
 	switch {
@@ -153,7 +154,7 @@ func (m *keyManager) fix(ctx context.Context, keys []key) (bool, error) {
 	case !m.clock.Now().Before(active.created.Add(m.period)):
 		return true, m.rotate(ctx, *active, reasonPeriod)
 	}
-	return changed, nil
+	return false, nil
 }
 
 func noActiveReason(keys []key) string {
