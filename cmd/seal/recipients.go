@@ -16,6 +16,9 @@ import (
 type recipientOptions struct {
 	keyFiles   []string
 	recipients []string
+	// parsed are recipients that come parsed already, from .sealkit.yaml;
+	// they follow --recipient.
+	parsed []*crypto.Recipient
 	// fetch, when set, adds the cluster's active keys (online mode).
 	fetch func() ([]*crypto.Recipient, error)
 }
@@ -35,6 +38,9 @@ func (o *recipientOptions) resolve() ([]*crypto.Recipient, error) {
 			return nil, withHint(usageErrorf("--recipient: %v", err),
 				"a recipient is a public key: age1pq1… (post-quantum) or age1…")
 		}
+		out = appendRecipient(out, r)
+	}
+	for _, r := range o.parsed {
 		out = appendRecipient(out, r)
 	}
 	for _, path := range o.keyFiles {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -47,7 +48,7 @@ func (o *sealingOptions) resolveRecipients(cmd *cobra.Command) ([]*crypto.Recipi
 	target := o.configTarget()
 	if target == "" {
 		o.logf(errOut, "seal: no file is written or read: .sealkit.yaml is not consulted")
-		return o.resolveOnline("")
+		return o.resolveOnline()
 	}
 	a, err := repoconfig.ForFile(target)
 	if err != nil {
@@ -56,32 +57,24 @@ func (o *sealingOptions) resolveRecipients(cmd *cobra.Command) ([]*crypto.Recipi
 	}
 	if a == nil {
 		o.logf(errOut, "seal: no %s rule applies to %s", repoconfig.FileName, target)
-		return o.resolveOnline("")
+		return o.resolveOnline()
 	}
 	o.logf(errOut, "seal: %s applies to %s", a, target)
-	r := recipientOptions{
-		keyFiles:   append([]string(nil), o.recipients.keyFiles...),
-		recipients: append([]string(nil), o.recipients.recipients...),
-	}
+	r := o.recipients
 	if len(r.keyFiles)+len(r.recipients) == 0 {
-		if len(a.Keys)+len(a.Recipients) == 0 && a.Context == "" {
-			return nil, withHint(usageErrorf("%s gives no keys or recipients for %s", a, target),
-				"add keys or recipients to the rule, or give --keys FILE")
-		}
 		if len(a.Keys)+len(a.Recipients) == 0 {
+			if a.Context == "" {
+				return nil, withHint(usageErrorf("%s gives no keys or recipients for %s", a, target),
+					"add keys or recipients to the rule, or give --keys FILE")
+			}
 			o.logf(errOut, "seal: fetching the keys of kube context %s", a.Context)
 			r.fetch = o.kube.fetchRecipients(a.Context)
 		}
-		r.keyFiles = a.Keys
-		for _, rc := range a.Recipients {
-			r.recipients = append(r.recipients, rc.String())
-		}
+		r.keyFiles, r.parsed = a.Keys, a.Recipients
 	} else {
 		o.logf(errOut, "seal: --keys/--recipient given: the rule's keys and recipients are not used")
 	}
-	for _, rc := range a.Recovery {
-		r.recipients = append(r.recipients, rc.String())
-	}
+	r.parsed = slices.Concat(r.parsed, a.Recovery)
 	if !o.scopeSet && a.Scope != "" {
 		o.scope = a.Scope
 	}
@@ -99,9 +92,9 @@ func (o *sealingOptions) resolveRecipients(cmd *cobra.Command) ([]*crypto.Recipi
 
 // resolveOnline resolves --keys and --recipient; with neither, the keys
 // are fetched from the cluster.
-func (o *sealingOptions) resolveOnline(ruleContext string) ([]*crypto.Recipient, error) {
+func (o *sealingOptions) resolveOnline() ([]*crypto.Recipient, error) {
 	if len(o.recipients.keyFiles)+len(o.recipients.recipients) == 0 {
-		o.recipients.fetch = o.kube.fetchRecipients(ruleContext)
+		o.recipients.fetch = o.kube.fetchRecipients("")
 	}
 	return o.recipients.resolve()
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -208,13 +209,7 @@ func (o *resealOptions) offlineRecipients(path string) ([]*crypto.Recipient, err
 			return nil, withHint(usageErrorf("%s: no keys to re-seal to", path),
 				"give --keys FILE or --recipient, or a .sealkit.yaml rule with keys for this path")
 		}
-		r = recipientOptions{keyFiles: a.Keys}
-		for _, rc := range a.Recipients {
-			r.recipients = append(r.recipients, rc.String())
-		}
-		for _, rc := range a.Recovery {
-			r.recipients = append(r.recipients, rc.String())
-		}
+		r = recipientOptions{keyFiles: a.Keys, parsed: slices.Concat(a.Recipients, a.Recovery)}
 	}
 	return r.resolve()
 }
