@@ -186,17 +186,16 @@ func (e *Env) Webhooks() *envtest.WebhookInstallOptions { return &e.env.WebhookI
 // the path of a kubeconfig file for it. The user has no permissions beyond what
 // RBAC grants its name and groups (every user is also in system:authenticated).
 // It panics if the user cannot be provisioned, which only a broken environment
-// causes; AddUser returns the error instead.
+// causes.
 func (e *Env) User(name string, groups ...string) (cfg *rest.Config, kubeconfigPath string) {
-	cfg, path, err := e.AddUser(name, groups...)
+	cfg, path, err := e.addUser(name, groups...)
 	if err != nil {
 		panic(err)
 	}
 	return cfg, path
 }
 
-// AddUser is User returning its error.
-func (e *Env) AddUser(name string, groups ...string) (*rest.Config, string, error) {
+func (e *Env) addUser(name string, groups ...string) (*rest.Config, string, error) {
 	e.userMu.Lock()
 	defer e.userMu.Unlock()
 	base := rest.CopyConfig(e.Config)
