@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/go-logr/logr"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -76,7 +77,7 @@ func run() error {
 	defer os.Remove(pidFile)
 
 	fmt.Fprintf(os.Stderr, "devcluster: API server %s up in %s; stop with Ctrl-C or kill %d\n",
-		c.Config.Host, c.StartDuration.Round(1e7), os.Getpid())
+		c.Config.Host, c.StartDuration.Round(10*time.Millisecond), os.Getpid())
 	fmt.Println(c.Kubeconfig)
 
 	<-ctx.Done()
