@@ -24,7 +24,7 @@ log() { echo "build-assets: $*" >&2; }
 
 # valid NAME: the binary exists, runs, and reports the pinned version.
 valid() {
-	local bin=$dir/$1 out
+	local bin=$dir/$1 out want
 	[[ -x $bin ]] || return 1
 	case $1 in
 	etcd) out=$("$bin" --version 2>/dev/null) || return 1; want=$ETCD_VERSION ;;
