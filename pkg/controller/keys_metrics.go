@@ -34,8 +34,14 @@ var (
 // keyCollector reports the gauges from the KeyStore at scrape time, so ages
 // are current without a ticking goroutine.
 type keyCollector struct {
-	store atomic.Pointer[KeyStore]
-	clock atomic.Pointer[clock.PassiveClock]
+	src atomic.Pointer[keyMetricsSource]
+}
+
+// keyMetricsSource is what keyCollector reads, swapped as one so that a scrape
+// never pairs one setup's store with another's clock.
+type keyMetricsSource struct {
+	store *KeyStore
+	clock clock.PassiveClock
 }
 
 var (
@@ -46,8 +52,7 @@ var (
 // registerKeyMetrics registers the key metrics once per process and points
 // the gauges at store (the latest one set up: one per process in production).
 func registerKeyMetrics(store *KeyStore, c clock.PassiveClock) {
-	keyMetrics.store.Store(store)
-	keyMetrics.clock.Store(&c)
+	keyMetrics.src.Store(&keyMetricsSource{store: store, clock: c})
 	keyMetricsOnce.Do(func() {
 		metrics.Registry.MustRegister(&keyMetrics, keyRotations, keyManagerErrors, keyLoadErrors)
 	})
@@ -59,13 +64,13 @@ func (c *keyCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *keyCollector) Collect(ch chan<- prometheus.Metric) {
-	store, clk := c.store.Load(), c.clock.Load()
-	if store == nil || clk == nil {
+	src := c.src.Load()
+	if src == nil {
 		return
 	}
 	count := map[KeyState]int{KeyActive: 0, KeyRetained: 0, KeyCompromised: 0, KeyRetired: 0}
-	now := (*clk).Now()
-	for _, k := range store.snapshot() {
+	now := src.clock.Now()
+	for _, k := range src.store.snapshot() {
 		count[k.state]++
 		ch <- prometheus.MustNewConstMetric(keyAgeDesc, prometheus.GaugeValue,
 			now.Sub(k.created).Seconds(), string(k.id), string(k.state))
