@@ -128,14 +128,17 @@ func (o *outputOptions) write(out io.Writer, objs []runtime.Object, perm os.File
 	if err := sealed.WriteManifests(&buf, objs, o.format); err != nil {
 		return fmt.Errorf("writing manifests: %w", err)
 	}
-	if o.file == "" || o.file == "-" {
-		_, err := out.Write(buf.Bytes())
+	return writeOutput(out, o.file, buf.Bytes(), perm)
+}
+
+// writeOutput writes data to out, or, unless file is "" or "-", to file
+// (atomically, with perm).
+func writeOutput(out io.Writer, file string, data []byte, perm os.FileMode) error {
+	if file == "" || file == "-" {
+		_, err := out.Write(data)
 		return err
 	}
-	if err := atomicfile.WriteFile(o.file, buf.Bytes(), perm); err != nil {
-		return err
-	}
-	return nil
+	return atomicfile.WriteFile(file, data, perm)
 }
 
 // rewriteManifests replaces the manifest file path with objs, atomically,

@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
-	"github.com/sealkit/sealkit/internal/atomicfile"
 	"github.com/sealkit/sealkit/pkg/controller"
 )
 
@@ -118,15 +117,13 @@ func (o *keysBackupOptions) Run() error {
 	if err := encryptArmored(&buf, plain, o.to); err != nil {
 		return fmt.Errorf("encrypting the backup: %w", err)
 	}
-	if o.output == "" || o.output == "-" {
-		_, err = o.Out.Write(buf.Bytes())
-	} else if o.force {
-		err = atomicfile.WriteFile(o.output, buf.Bytes(), 0o600)
+	if o.force || o.output == "" || o.output == "-" {
+		err = writeOutput(o.Out, o.output, buf.Bytes(), 0o600)
 	} else {
 		err = writeNewFile(o.output, buf.Bytes()) // O_EXCL: never replaces a file
 	}
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", o.output, err)
+		return err // both name the file
 	}
 	ids := make([]string, len(keys))
 	for i, k := range keys {

@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/sealkit/sealkit/internal/atomicfile"
 )
 
 // keysFetchOptions is `seal keys fetch`: the cluster's public keyring, as a
@@ -50,13 +48,11 @@ func (o *keysFetchOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	if o.output == "" || o.output == "-" {
-		_, err := o.Out.Write(data)
+	if err := writeOutput(o.Out, o.output, data, 0o644); err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(o.output, data, 0o644); err != nil {
-		return err
+	if o.output != "" && o.output != "-" {
+		fmt.Fprintf(o.ErrOut, "seal: wrote %d keys to %s (active: %s)\n", len(kr.Keys), o.output, activeKeyID(kr))
 	}
-	fmt.Fprintf(o.ErrOut, "seal: wrote %d keys to %s (active: %s)\n", len(kr.Keys), o.output, activeKeyID(kr))
 	return nil
 }
