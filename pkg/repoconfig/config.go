@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/sealkit/sealkit/pkg/crypto"
 )
@@ -104,7 +105,7 @@ func Find(dir string) (string, error) {
 		switch {
 		case err == nil && !fi.IsDir():
 			return p, nil
-		case err != nil && !errors.Is(err, fs.ErrNotExist) && !isNotDir(err):
+		case err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
 			return "", err
 		}
 		if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
@@ -116,11 +117,6 @@ func Find(dir string) (string, error) {
 		}
 		dir = parent
 	}
-}
-
-func isNotDir(err error) bool {
-	var pe *fs.PathError
-	return errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "not a directory")
 }
 
 // ForFile finds the configuration that applies to file (which need not

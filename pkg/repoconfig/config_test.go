@@ -114,6 +114,11 @@ func TestFind(t *testing.T) {
 	if got != filepath.Join(root, FileName) {
 		t.Errorf("Find(missing dir) = %q", got)
 	}
+	// A path through a file is not an error: the search goes on above it.
+	got, err = Find(filepath.Join(repo, "a", "b", "x.yaml", "sub"))
+	if err != nil || got != filepath.Join(root, FileName) {
+		t.Errorf("Find(below a file) = %q, %v", got, err)
+	}
 	// A .git directory is a boundary: the file above it does not apply.
 	if err := os.Mkdir(filepath.Join(repo, ".git"), 0o755); err != nil {
 		t.Fatal(err)
