@@ -122,6 +122,10 @@ func startKeys(t *testing.T, env *testenv.Env, ns string, o keysOpts) *keysContr
 		if err := <-done; err != nil {
 			t.Errorf("manager: %v", err)
 		}
+		// Whatever the test did to the keys, no identity reached a log line.
+		if logs.contains("SECRET-KEY") {
+			t.Error("controller logs contain key material")
+		}
 		if t.Failed() {
 			t.Logf("controller logs:\n%s", logs)
 		}
