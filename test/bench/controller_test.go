@@ -23,11 +23,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/controller"
@@ -59,6 +61,9 @@ type result struct {
 
 func BenchmarkController(b *testing.B) {
 	t := testing.TB(b)
+	// The clients log through controller-runtime, which prints a stack trace
+	// into the results after 30 s if no logger was ever set.
+	log.SetLogger(logr.Discard())
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
 	bin := buildController(t)
