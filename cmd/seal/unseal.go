@@ -86,12 +86,9 @@ func (o *unsealOptions) unseal(d sealed.Document) (*corev1.Secret, error) {
 	if d.Kind != "SealedSecret" {
 		return nil, fmt.Errorf("%s is %s, not a SealedSecret", docName(d), describeKind(d))
 	}
-	ss, err := d.SealedSecret()
+	ss, err := sealedSecretOf(d)
 	if err != nil {
-		return nil, prefixSource(d.Source, err)
-	}
-	if ss.Name == "" {
-		return nil, fmt.Errorf("%s: SealedSecret has no metadata.name", docName(d))
+		return nil, err
 	}
 	obj := fmt.Sprintf("%s: sealedsecret %s/%s", d.Source, ss.Namespace, ss.Name)
 	s, _, err := sealed.Unseal(ss, o.identities)

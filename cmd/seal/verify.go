@@ -181,14 +181,23 @@ func loadManifestFile(path string, named bool) (*manifestFile, error) {
 		if d.Kind != "SealedSecret" {
 			continue
 		}
-		ss, err := d.SealedSecret()
+		ss, err := sealedSecretOf(d)
 		if err != nil {
-			return nil, prefixSource(path, err)
-		}
-		if ss.Name == "" {
-			return nil, fmt.Errorf("%s: SealedSecret has no metadata.name", docName(d))
+			return nil, err
 		}
 		f.sealed = append(f.sealed, sealedDoc{index: i, obj: ss})
 	}
 	return f, nil
+}
+
+// sealedSecretOf decodes a SealedSecret document, which must have a name.
+func sealedSecretOf(d sealed.Document) (*v1alpha1.SealedSecret, error) {
+	ss, err := d.SealedSecret()
+	if err != nil {
+		return nil, prefixSource(d.Source, err)
+	}
+	if ss.Name == "" {
+		return nil, fmt.Errorf("%s: SealedSecret has no metadata.name", docName(d))
+	}
+	return ss, nil
 }
