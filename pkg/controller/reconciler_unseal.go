@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -31,12 +30,11 @@ func (r *Reconciler) unseal(_ context.Context, o *outcome) (bool, error) {
 		return o.fail(reasonFor(err), err.Error())
 	}
 	o.data = s.Data
-	for _, id := range opened {
-		if !slices.Contains(o.keyIDs, string(id)) {
-			o.keyIDs = append(o.keyIDs, string(id))
-		}
+	// opened is sorted and unique, and nothing before this step set keyIDs.
+	o.keyIDs = make([]string, len(opened))
+	for i, id := range opened {
+		o.keyIDs[i] = string(id)
 	}
-	slices.Sort(o.keyIDs)
 	return false, nil
 }
 
