@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/sealkit/sealkit/pkg/sealed"
 )
 
 // chunk is one YAML document or JSON value of a file, with the line it
@@ -108,25 +110,13 @@ func convert(text []byte, first, textLine int) chunk {
 			n, _ := strconv.Atoi(m[len("line "):])
 			return "line " + strconv.Itoa(n+textLine-1)
 		})
-		c.err = fmt.Errorf("invalid YAML: %s", withholdQuotes(trimYAMLPrefix(msg)))
+		c.err = fmt.Errorf("invalid YAML: %s", sealed.WithholdQuotes(trimYAMLPrefix(msg)))
 		return c
 	}
 	if !bytes.Equal(j, []byte("null")) {
 		c.json = j
 	}
 	return c
-}
-
-// withholdQuotes replaces the YAML parser's messages that quote the
-// document (a key or value of the wrong type), which could be a plaintext
-// secret, as pkg/sealed does for seal's own input.
-func withholdQuotes(msg string) string {
-	for _, quoting := range []string{"`", "invalid map key", "cannot unmarshal"} {
-		if strings.Contains(msg, quoting) {
-			return "a key or value that cannot be represented as JSON (details withheld: they would quote the document)"
-		}
-	}
-	return msg
 }
 
 func trimYAMLPrefix(s string) string {

@@ -104,16 +104,25 @@ func splitYAML(data []byte) ([][]byte, error) {
 	}
 }
 
-// redactYAMLError withholds the YAML parser's messages that quote the input
-// (a key or value of the wrong type), which could be a secret value.
+// redactYAMLError withholds the YAML parser's messages that quote the input.
 func redactYAMLError(err error) error {
-	msg := err.Error()
-	for _, quoting := range []string{"`", "invalid map key", "cannot unmarshal"} {
-		if strings.Contains(msg, quoting) {
-			return errors.New("a key or value that cannot be represented as JSON (details withheld: they would quote the document)")
-		}
+	if msg := WithholdQuotes(err.Error()); msg != err.Error() {
+		return errors.New(msg)
 	}
 	return err
+}
+
+// WithholdQuotes replaces a YAML parser message that quotes the document (a
+// key or value of the wrong type), which could be a plaintext secret, with
+// one that says details were withheld. Every reader of user manifests
+// (seal, seal lint) reports parser errors through it.
+func WithholdQuotes(msg string) string {
+	for _, quoting := range []string{"`", "invalid map key", "cannot unmarshal"} {
+		if strings.Contains(msg, quoting) {
+			return "a key or value that cannot be represented as JSON (details withheld: they would quote the document)"
+		}
+	}
+	return msg
 }
 
 // header is the part of an object every document must have.
