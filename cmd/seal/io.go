@@ -90,7 +90,7 @@ func readDocuments(stdin io.Reader, path string) ([]sealed.Document, string, err
 // prefixSource names the source at the start of err's message unless the
 // message already starts with it.
 func prefixSource(source string, err error) error {
-	if bytes.HasPrefix([]byte(err.Error()), []byte(source)) {
+	if strings.HasPrefix(err.Error(), source) {
 		return err
 	}
 	return fmt.Errorf("%s: %w", source, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -110,7 +111,7 @@ func findKey(keys []keySecret, id string) (keySecret, error) {
 		if string(k.id) == id {
 			return k, nil
 		}
-		if len(id) >= 4 && bytes.HasPrefix([]byte(k.id), []byte(id)) {
+		if len(id) >= 4 && strings.HasPrefix(string(k.id), id) {
 			found = append(found, k)
 		}
 	}
@@ -132,11 +133,7 @@ func joinOr(s []string, none string) string {
 	if len(s) == 0 {
 		return none
 	}
-	out := s[0]
-	for _, x := range s[1:] {
-		out += ", " + x
-	}
-	return out
+	return strings.Join(s, ", ")
 }
 
 // eachSealedSecret lists every SealedSecret the caller may list in all
