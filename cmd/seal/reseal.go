@@ -95,13 +95,9 @@ func (o *resealOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	total := 0
-	for _, f := range files {
-		total += len(f.sealed)
-	}
+	total := countSealed(files)
 	if total == 0 {
-		return withHint(fmt.Errorf("no SealedSecrets found in %s", strings.Join(o.paths, ", ")),
-			"give the files or directories that hold SealedSecret manifests")
+		return noSealedSecrets(o.paths)
 	}
 	if len(o.identities) == 0 {
 		if _, err := o.kube.connect(); err != nil {

@@ -63,15 +63,18 @@ func (o *verifyOptions) Run() error {
 	if err != nil {
 		return err
 	}
+	total := countSealed(files)
+	if total == 0 {
+		return noSealedSecrets(o.paths)
+	}
 	if _, err := o.kube.connect(); err != nil {
 		return err
 	}
 	ctx, cancel := kubeContext()
 	defer cancel()
-	total, failed := 0, 0
+	failed := 0
 	for _, f := range files {
 		for _, d := range f.sealed {
-			total++
 			_, err := o.kube.dryRun(ctx, d.obj, false)
 			name := objectRef(d.obj, o.kube.defaultNS)
 			if err != nil {
@@ -81,10 +84,6 @@ func (o *verifyOptions) Run() error {
 			}
 			fmt.Fprintf(o.Out, "ok %s\n", name)
 		}
-	}
-	if total == 0 {
-		return withHint(fmt.Errorf("no SealedSecrets found in %s", strings.Join(o.paths, ", ")),
-			"give the files or directories that hold SealedSecret manifests")
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d SealedSecrets failed verification", failed, total)
@@ -98,6 +97,20 @@ func objectRef(ss *v1alpha1.SealedSecret, defaultNS string) string {
 		ns = defaultNS
 	}
 	return ns + "/" + ss.Name
+}
+
+// noSealedSecrets is the error of verify and reseal when paths hold none.
+func noSealedSecrets(paths []string) error {
+	return withHint(fmt.Errorf("no SealedSecrets found in %s", strings.Join(paths, ", ")),
+		"give the files or directories that hold SealedSecret manifests")
+}
+
+func countSealed(files []*manifestFile) int {
+	n := 0
+	for _, f := range files {
+		n += len(f.sealed)
+	}
+	return n
 }
 
 // manifestFile is a file of manifests with its SealedSecrets decoded.
