@@ -12,7 +12,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -36,36 +35,10 @@ func (r *certRotator) NeedLeaderElection() bool { return true }
 // Start keeps the certificate and the caBundles current until ctx ends.
 // Errors are logged and retried with backoff; readiness shows their effect.
 func (r *certRotator) Start(ctx context.Context) error {
-	resync := time.NewTicker(certResync)
-	defer resync.Stop()
-	backoff := time.Second
-	for {
-		next, err := r.sync(ctx)
-		wait := r.after(next)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			r.log.Error(err, "managing webhook certificates", "retryIn", backoff)
-			wait = time.After(backoff)
-			backoff = min(2*backoff, certResync)
-		} else {
-			backoff = time.Second
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-wait:
-		case <-resync.C:
-		}
-	}
-}
-
-func (r *certRotator) after(d time.Duration) <-chan time.Time {
-	if c, ok := r.opts.Clock.(clock.Clock); ok {
-		return c.After(d)
-	}
-	return time.After(d)
+	return syncLoop{sync: r.sync, clock: r.opts.Clock, resync: certResync,
+		failed: func(err error, retryIn time.Duration) {
+			r.log.Error(err, "managing webhook certificates", "retryIn", retryIn)
+		}}.run(ctx)
 }
 
 // sync makes sure the Secret holds a certificate that is not due for

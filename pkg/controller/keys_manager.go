@@ -49,48 +49,11 @@ func (m *keyManager) NeedLeaderElection() bool { return true }
 // permission, say) are logged and counted and retried with backoff; they
 // never stop the manager, and the readiness check shows a missing key.
 func (m *keyManager) Start(ctx context.Context) error {
-	changes := m.store.Subscribe()
-	resync := time.NewTicker(keyResync)
-	defer resync.Stop()
-	backoff := time.Second
-	for {
-		next, err := m.sync(ctx)
-		var wait <-chan time.Time
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			m.log.Error(err, "managing keys", "namespace", m.namespace, "retryIn", backoff)
+	return syncLoop{sync: m.sync, clock: m.clock, resync: keyResync, wake: m.store.Subscribe(),
+		failed: func(err error, retryIn time.Duration) {
+			m.log.Error(err, "managing keys", "namespace", m.namespace, "retryIn", retryIn)
 			keyManagerErrors.Inc()
-			wait = time.After(backoff)
-			backoff = min(2*backoff, keyResync)
-		} else {
-			wait = m.after(next)
-			backoff = time.Second
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-changes:
-		case <-wait:
-		case <-resync.C:
-		}
-	}
-}
-
-// after returns a channel fired after d on the manager's clock when it can
-// make timers (so tests step a fake clock), else in real time.
-func (m *keyManager) after(d time.Duration) <-chan time.Time {
-	if d <= 0 {
-		// A fake clock fires its timers only when stepped, even due ones.
-		ch := make(chan time.Time, 1)
-		ch <- m.clock.Now()
-		return ch
-	}
-	if c, ok := m.clock.(clock.Clock); ok {
-		return c.After(d)
-	}
-	return time.After(d)
+		}}.run(ctx)
 }
 
 // sync brings the keys to a correct state and publishes the keyring; it
