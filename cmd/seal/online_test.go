@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -115,24 +114,13 @@ func startController(t *testing.T, env *testenv.Env, ns string) {
 			}
 		})
 	})
-	eventually(t, "keyring published and webhook serving", func() bool {
+	testenv.Eventually(t, "keyring published and webhook serving", func() bool {
 		var cm corev1.ConfigMap
 		if env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: controller.KeyringConfigMap}, &cm) != nil {
 			return false
 		}
 		return mgr.GetWebhookServer().StartedChecker()(nil) == nil
 	})
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // onlineFlags are the flags pointing seal at env and its controller.
@@ -212,7 +200,7 @@ func apply(t *testing.T, env *testenv.Env, path string) {
 func waitSecret(t *testing.T, env *testenv.Env, ns, name, key, value, keyID string) {
 	t.Helper()
 	ctx := context.Background()
-	eventually(t, "secret "+ns+"/"+name, func() bool {
+	testenv.Eventually(t, "secret "+ns+"/"+name, func() bool {
 		var s corev1.Secret
 		if env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &s) != nil || string(s.Data[key]) != value {
 			return false
@@ -297,7 +285,7 @@ func TestOnlineRoundTrip(t *testing.T) {
 	apply(t, env, filepath.Join(repo, "sub", "api.yaml"))
 	waitSecret(t, env, app, "db", "password", "one", oldID)
 	waitSecret(t, env, app, "api", "token", "two", oldID)
-	eventually(t, "keys list: active key needed by 2 SealedSecrets", func() bool {
+	testenv.Eventually(t, "keys list: active key needed by 2 SealedSecrets", func() bool {
 		return listKeys(t, flags)["active"].SealedSecrets == 2
 	})
 
@@ -376,7 +364,7 @@ func TestOnlineRoundTrip(t *testing.T) {
 	waitSecret(t, env, app, "api", "token", "two", newID)
 	mustSeal(t, args(flags, "keys", "retire", oldID)...)
 	// The controller republishes the keyring asynchronously.
-	eventually(t, "old key listed as retired", func() bool {
+	testenv.Eventually(t, "old key listed as retired", func() bool {
 		return listKeys(t, flags)["retired:"+oldID].ID == oldID
 	})
 	for _, name := range []string{"db", "api"} {

@@ -92,17 +92,6 @@ func certSecret(t *testing.T, env *testenv.Env, ns string) *certBundle {
 	return bundleOf(&s)
 }
 
-func whEventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 func allEqual(bs [][]byte, want []byte) bool {
 	return len(bs) > 0 && !slices.ContainsFunc(bs, func(b []byte) bool { return !bytes.Equal(b, want) })
 }
@@ -130,9 +119,9 @@ func TestCertsIssueInjectRenew(t *testing.T) {
 	runManager(t, mgr)
 
 	var first *certBundle
-	whEventually(t, "the certificate Secret", func() bool { first = certSecret(t, env, ns); return first != nil })
-	whEventually(t, "caBundle in both configurations", func() bool { return allEqual(caBundles(t, env, name), first.caPEM) })
-	whEventually(t, "the cert dir", func() bool { return filesHold(dir, first) })
+	testenv.Eventually(t, "the certificate Secret", func() bool { first = certSecret(t, env, ns); return first != nil })
+	testenv.Eventually(t, "caBundle in both configurations", func() bool { return allEqual(caBundles(t, env, name), first.caPEM) })
+	testenv.Eventually(t, "the cert dir", func() bool { return filesHold(dir, first) })
 
 	leaf, err := firstCert(first.certPEM)
 	if err != nil {
@@ -152,24 +141,24 @@ func TestCertsIssueInjectRenew(t *testing.T) {
 	}
 
 	// Not yet due: a step short of two thirds of the year changes nothing.
-	whEventually(t, "the rotator to wait on the clock", clk.HasWaiters)
+	testenv.Eventually(t, "the rotator to wait on the clock", clk.HasWaiters)
 	clk.Step(200 * 24 * time.Hour)
 	time.Sleep(500 * time.Millisecond)
 	if b := certSecret(t, env, ns); !b.equal(first) {
 		t.Fatal("renewed before two thirds of the certificate's life")
 	}
-	whEventually(t, "the rotator to wait on the clock", clk.HasWaiters)
+	testenv.Eventually(t, "the rotator to wait on the clock", clk.HasWaiters)
 	clk.Step(50 * 24 * time.Hour) // day 250 > 243
 	var second *certBundle
-	whEventually(t, "a renewed certificate", func() bool {
+	testenv.Eventually(t, "a renewed certificate", func() bool {
 		second = certSecret(t, env, ns)
 		return !bytes.Equal(second.certPEM, first.certPEM)
 	})
 	if !bytes.HasSuffix(second.caPEM, first.caPEM) || bytes.Equal(second.caPEM, first.caPEM) {
 		t.Error("the renewed CA bundle does not keep the previous CA after the new one")
 	}
-	whEventually(t, "the new caBundle", func() bool { return allEqual(caBundles(t, env, name), second.caPEM) })
-	whEventually(t, "the new certificate in the cert dir", func() bool { return filesHold(dir, second) })
+	testenv.Eventually(t, "the new caBundle", func() bool { return allEqual(caBundles(t, env, name), second.caPEM) })
+	testenv.Eventually(t, "the new certificate in the cert dir", func() bool { return filesHold(dir, second) })
 }
 
 func TestRenewReason(t *testing.T) {
@@ -217,7 +206,7 @@ func TestServingCertWaitsForFiles(t *testing.T) {
 		if err := w.write(b); err != nil {
 			t.Fatal(err)
 		}
-		whEventually(t, "the certificate served", func() bool {
+		testenv.Eventually(t, "the certificate served", func() bool {
 			c, err := sc.GetCertificate(&tls.ClientHelloInfo{})
 			return err == nil && bytes.Equal(pemBlock("CERTIFICATE", c.Certificate[0]), b.certPEM)
 		})

@@ -78,9 +78,9 @@ func TestManifestsKeysRBAC(t *testing.T) {
 
 	cfg, _ := env.User(controllerUser, "system:serviceaccounts", "system:serviceaccounts:"+controllerNamespace)
 	kc := startKeys(t, env, controllerNamespace, keysOpts{cfg: cfg, leaderElection: true})
-	eventually(t, "an active key, as the ServiceAccount", func() bool { return kc.store.Active() != nil })
+	testenv.Eventually(t, "an active key, as the ServiceAccount", func() bool { return kc.store.Active() != nil })
 	first := activeID(kc.store)
-	eventually(t, "the published keyring", func() bool {
+	testenv.Eventually(t, "the published keyring", func() bool {
 		return published(t, env, controllerNamespace)[first] == keyring.StateActive
 	})
 
@@ -130,9 +130,9 @@ func TestManifestsKeysRBAC(t *testing.T) {
 		errorsBefore := counterValue(t, keyManagerErrors)
 
 		patchKey(t, env, controllerNamespace, first, fmt.Sprintf(`{"metadata":{"annotations":{%q:"1"}}}`, AnnotationRotate))
-		eventually(t, "the rotation", func() bool { a := activeID(kc.store); return a != "" && a != first })
+		testenv.Eventually(t, "the rotation", func() bool { a := activeID(kc.store); return a != "" && a != first })
 		second := activeID(kc.store)
-		eventually(t, "the publishing error logged and counted", func() bool {
+		testenv.Eventually(t, "the publishing error logged and counted", func() bool {
 			return kc.logs.contains("is forbidden") && counterValue(t, keyManagerErrors) > errorsBefore
 		})
 		if published(t, env, controllerNamespace)[second] != "" {
@@ -140,7 +140,7 @@ func TestManifestsKeysRBAC(t *testing.T) {
 		}
 
 		applyManifests(t, env) // restores the Role
-		eventually(t, "the keyring published once permitted again", func() bool {
+		testenv.Eventually(t, "the keyring published once permitted again", func() bool {
 			p := published(t, env, controllerNamespace)
 			return p[second] == keyring.StateActive && p[first] == keyring.StateRetained
 		})

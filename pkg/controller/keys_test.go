@@ -133,12 +133,6 @@ func startKeys(t *testing.T, env *testenv.Env, ns string, o keysOpts) *keysContr
 	return &keysController{store: store, logs: logs, mgr: mgr}
 }
 
-// eventually is testenv.Eventually, under the name this package's tests use.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	testenv.Eventually(t, what, cond)
-}
-
 func keySecrets(t *testing.T, env *testenv.Env, ns string) []corev1.Secret {
 	t.Helper()
 	var list corev1.SecretList
@@ -210,7 +204,7 @@ func TestKeysFirstStart(t *testing.T) {
 	ns := env.Namespace(t)
 	kc := startKeys(t, env, ns, keysOpts{})
 
-	eventually(t, "an active key", func() bool { return kc.store.Active() != nil })
+	testenv.Eventually(t, "an active key", func() bool { return kc.store.Active() != nil })
 	active := kc.store.Active()
 	secrets := keySecrets(t, env, ns)
 	if len(secrets) != 1 {
@@ -232,7 +226,7 @@ func TestKeysFirstStart(t *testing.T) {
 	if got := kc.store.Recipients(); len(got) != 1 || got[0].KeyID() != active.KeyID() {
 		t.Errorf("Recipients() = %v, want the active key", got)
 	}
-	eventually(t, "the published keyring", func() bool {
+	testenv.Eventually(t, "the published keyring", func() bool {
 		return published(t, env, ns)[active.KeyID()] == keyring.State(KeyActive)
 	})
 	var cm corev1.ConfigMap
@@ -293,7 +287,7 @@ func TestKeysTwoManagersOneActive(t *testing.T) {
 	b := startKeys(t, env, ns, keysOpts{leaderElection: true})
 
 	// Both replicas load the key, the follower through its watch.
-	eventually(t, "both replicas to load the key", func() bool {
+	testenv.Eventually(t, "both replicas to load the key", func() bool {
 		return a.store.Active() != nil && b.store.Active() != nil
 	})
 	time.Sleep(2 * time.Second) // room for a second key, were there a race
@@ -310,7 +304,7 @@ func TestKeysRotateAnnotation(t *testing.T) {
 	env := testenv.Shared(t)
 	ns := env.Namespace(t)
 	kc := startKeys(t, env, ns, keysOpts{})
-	eventually(t, "an active key", func() bool { return kc.store.Active() != nil })
+	testenv.Eventually(t, "an active key", func() bool { return kc.store.Active() != nil })
 	old := kc.store.Active()
 	sealed, err := crypto.Seal(kc.store.Recipients(), crypto.Frame{Scope: crypto.ScopeStrict, Namespace: "n", Name: "s", Key: "k"}, []byte("v"))
 	if err != nil {
@@ -318,16 +312,16 @@ func TestKeysRotateAnnotation(t *testing.T) {
 	}
 
 	patchKey(t, env, ns, old.KeyID(), fmt.Sprintf(`{"metadata":{"annotations":{%q:"1"}}}`, AnnotationRotate))
-	eventually(t, "a new active key", func() bool { return activeID(kc.store) != old.KeyID() && kc.store.Active() != nil })
+	testenv.Eventually(t, "a new active key", func() bool { return activeID(kc.store) != old.KeyID() && kc.store.Active() != nil })
 	newID := activeID(kc.store)
-	eventually(t, "the old key retained", func() bool { return states(t, env, ns)[old.KeyID()] == KeyRetained })
+	testenv.Eventually(t, "the old key retained", func() bool { return states(t, env, ns)[old.KeyID()] == KeyRetained })
 	if got := ids(kc.store.Identities()); len(got) != 2 || got[0] != newID || got[1] != old.KeyID() {
 		t.Errorf("Identities() = %v, want [%s %s]", got, newID, old.KeyID())
 	}
 	if _, opened, err := crypto.Open(sealed, crypto.Frame{Scope: crypto.ScopeStrict, Namespace: "n", Name: "s", Key: "k"}, kc.store.Identities()); err != nil || opened != old.KeyID() {
 		t.Errorf("old value: opened by %s, %v; want %s", opened, err, old.KeyID())
 	}
-	eventually(t, "the keyring to show the rotation", func() bool {
+	testenv.Eventually(t, "the keyring to show the rotation", func() bool {
 		p := published(t, env, ns)
 		return p[newID] == keyring.State(KeyActive) && p[old.KeyID()] == keyring.State(KeyRetained)
 	})
@@ -342,7 +336,7 @@ func TestKeysRotatePeriod(t *testing.T) {
 	ns := env.Namespace(t)
 	fc := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC))
 	kc := startKeys(t, env, ns, keysOpts{period: time.Hour, clock: fc})
-	eventually(t, "an active key", func() bool { return kc.store.Active() != nil })
+	testenv.Eventually(t, "an active key", func() bool { return kc.store.Active() != nil })
 	first := activeID(kc.store)
 
 	fc.Step(59 * time.Minute)
@@ -351,8 +345,8 @@ func TestKeysRotatePeriod(t *testing.T) {
 		t.Fatalf("rotated before the period: active %s, keys %v", got, states(t, env, ns))
 	}
 	fc.Step(2 * time.Minute)
-	eventually(t, "rotation after the period", func() bool { return activeID(kc.store) != first })
-	eventually(t, "the old key retained", func() bool { return states(t, env, ns)[first] == KeyRetained })
+	testenv.Eventually(t, "rotation after the period", func() bool { return activeID(kc.store) != first })
+	testenv.Eventually(t, "the old key retained", func() bool { return states(t, env, ns)[first] == KeyRetained })
 	var s corev1.Secret
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: KeySecretPrefix + string(activeID(kc.store))}, &s); err != nil {
 		t.Fatal(err)
@@ -367,11 +361,11 @@ func TestKeysCompromised(t *testing.T) {
 	env := testenv.Shared(t)
 	ns := env.Namespace(t)
 	kc := startKeys(t, env, ns, keysOpts{})
-	eventually(t, "an active key", func() bool { return kc.store.Active() != nil })
+	testenv.Eventually(t, "an active key", func() bool { return kc.store.Active() != nil })
 	bad := activeID(kc.store)
 
 	setKeyState(t, env, ns, bad, KeyCompromised)
-	eventually(t, "a new active key", func() bool { a := activeID(kc.store); return a != "" && a != bad })
+	testenv.Eventually(t, "a new active key", func() bool { a := activeID(kc.store); return a != "" && a != bad })
 	time.Sleep(500 * time.Millisecond)
 	if st := states(t, env, ns)[bad]; st != KeyCompromised {
 		t.Errorf("compromised key relabelled %s", st)
@@ -384,7 +378,7 @@ func TestKeysCompromised(t *testing.T) {
 			t.Error("compromised key is still sealed to")
 		}
 	}
-	eventually(t, "the keyring to say compromised", func() bool {
+	testenv.Eventually(t, "the keyring to say compromised", func() bool {
 		return published(t, env, ns)[bad] == keyring.State(KeyCompromised)
 	})
 }
@@ -393,7 +387,7 @@ func TestKeysRetired(t *testing.T) {
 	env := testenv.Shared(t)
 	ns := env.Namespace(t)
 	kc := startKeys(t, env, ns, keysOpts{})
-	eventually(t, "an active key", func() bool { return kc.store.Active() != nil })
+	testenv.Eventually(t, "an active key", func() bool { return kc.store.Active() != nil })
 	old := activeID(kc.store)
 	where := crypto.Frame{Scope: crypto.ScopeStrict, Namespace: "n", Name: "s", Key: "k"}
 	sealed, err := crypto.Seal(kc.store.Recipients(), where, []byte("v"))
@@ -401,10 +395,10 @@ func TestKeysRetired(t *testing.T) {
 		t.Fatal(err)
 	}
 	patchKey(t, env, ns, old, fmt.Sprintf(`{"metadata":{"annotations":{%q:"now"}}}`, AnnotationRotate))
-	eventually(t, "the old key retained", func() bool { return states(t, env, ns)[old] == KeyRetained })
+	testenv.Eventually(t, "the old key retained", func() bool { return states(t, env, ns)[old] == KeyRetained })
 
 	setKeyState(t, env, ns, old, KeyRetired)
-	eventually(t, "the retired key to be loaded", func() bool {
+	testenv.Eventually(t, "the retired key to be loaded", func() bool {
 		r := kc.store.Retired()
 		return len(r) == 1 && r[0] == old
 	})
@@ -417,7 +411,7 @@ func TestKeysRetired(t *testing.T) {
 	if _, _, err := crypto.Open(sealed, where, kc.store.Identities()); !errors.As(err, &nk) {
 		t.Errorf("opening a value sealed to a retired key: %v, want NoKeyMatchError", err)
 	}
-	eventually(t, "the keyring to list it retired", func() bool {
+	testenv.Eventually(t, "the keyring to list it retired", func() bool {
 		return published(t, env, ns)[old] == keyring.State(KeyRetired)
 	})
 	if _, ok := states(t, env, ns)[old]; !ok {
@@ -446,15 +440,15 @@ func TestKeysImportedPickedUp(t *testing.T) {
 	env := testenv.Shared(t)
 	ns := env.Namespace(t)
 	kc := startKeys(t, env, ns, keysOpts{})
-	eventually(t, "an active key", func() bool { return kc.store.Active() != nil })
+	testenv.Eventually(t, "an active key", func() bool { return kc.store.Active() != nil })
 	active := activeID(kc.store)
 
 	imported := importKey(t, env, ns, "imported", KeyRetained, time.Now().Add(-24*time.Hour))
-	eventually(t, "the imported key in Identities()", func() bool {
+	testenv.Eventually(t, "the imported key in Identities()", func() bool {
 		got := ids(kc.store.Identities())
 		return len(got) == 2 && got[0] == active && got[1] == imported.KeyID()
 	})
-	eventually(t, "the keyring to list it", func() bool {
+	testenv.Eventually(t, "the keyring to list it", func() bool {
 		return published(t, env, ns)[imported.KeyID()] == keyring.State(KeyRetained)
 	})
 }
@@ -467,8 +461,8 @@ func TestKeysTwoActiveFound(t *testing.T) {
 	newer := importKey(t, env, ns, "restored-newer", KeyActive, now.Add(-time.Hour))
 
 	kc := startKeys(t, env, ns, keysOpts{})
-	eventually(t, "the newer key active", func() bool { return activeID(kc.store) == newer.KeyID() })
-	eventually(t, "the older key relabelled retained", func() bool {
+	testenv.Eventually(t, "the newer key active", func() bool { return activeID(kc.store) == newer.KeyID() })
+	testenv.Eventually(t, "the older key relabelled retained", func() bool {
 		var s corev1.Secret
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "restored-older"}, &s)
 		return err == nil && s.Labels[LabelKeyState] == string(KeyRetained)

@@ -95,7 +95,7 @@ func startController(t *testing.T, env *testenv.Env, o ctrlOpts) *sealController
 			t.Logf("controller logs:\n%s", logs)
 		}
 	})
-	eventually(t, "an active key", func() bool { return keys.Active() != nil })
+	testenv.Eventually(t, "an active key", func() bool { return keys.Active() != nil })
 	return sc
 }
 
@@ -142,7 +142,7 @@ func getSecret(env *testenv.Env, ns, name string) (*corev1.Secret, error) {
 func waitReason(t *testing.T, env *testenv.Env, ns, name, reason string) *v1alpha1.SealedSecret {
 	t.Helper()
 	var ss *v1alpha1.SealedSecret
-	eventually(t, fmt.Sprintf("%s/%s to be %s", ns, name, reason), func() bool {
+	testenv.Eventually(t, fmt.Sprintf("%s/%s to be %s", ns, name, reason), func() bool {
 		ss = getSS(t, env, ns, name)
 		c := meta.FindStatusCondition(ss.Status.Conditions, v1alpha1.ConditionReady)
 		return c != nil && c.Reason == reason && c.ObservedGeneration == ss.Generation && ss.Status.ObservedGeneration == ss.Generation
@@ -153,7 +153,7 @@ func waitReason(t *testing.T, env *testenv.Env, ns, name, reason string) *v1alph
 func waitData(t *testing.T, env *testenv.Env, ns, name, key, want string) *corev1.Secret {
 	t.Helper()
 	var s *corev1.Secret
-	eventually(t, fmt.Sprintf("Secret %s/%s to hold %s", ns, name, key), func() bool {
+	testenv.Eventually(t, fmt.Sprintf("Secret %s/%s to hold %s", ns, name, key), func() bool {
 		var err error
 		s, err = getSecret(env, ns, name)
 		return err == nil && string(s.Data[key]) == want
@@ -199,7 +199,7 @@ func TestUnsealCreatesSecret(t *testing.T) {
 func hasEvent(t *testing.T, env *testenv.Env, ns, name, reason string) bool {
 	t.Helper()
 	found := false
-	eventually(t, "events to be listed", func() bool {
+	testenv.Eventually(t, "events to be listed", func() bool {
 		for _, e := range events(t, env, ns) {
 			if e.Regarding.Name == name && e.Reason == reason {
 				found = true
@@ -248,7 +248,7 @@ func TestDriftHealed(t *testing.T) {
 	if err := env.Client.Delete(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "a new Secret", func() bool {
+	testenv.Eventually(t, "a new Secret", func() bool {
 		n, err := getSecret(env, ns, "api")
 		return err == nil && n.UID != s.UID && string(n.Data["token"]) == "t0ken"
 	})
@@ -359,7 +359,7 @@ func TestRotationAndRetirement(t *testing.T) {
 	waitReason(t, env, ns, "old", v1alpha1.ReasonUnsealed)
 
 	patchKey(t, env, cns, old, fmt.Sprintf(`{"metadata":{"annotations":{%q:"now"}}}`, AnnotationRotate))
-	eventually(t, "a new active key", func() bool { return c.keys.Active().KeyID() != old })
+	testenv.Eventually(t, "a new active key", func() bool { return c.keys.Active().KeyID() != old })
 	newID := c.keys.Active().KeyID()
 	create(t, env, c.sealedSecret(t, ns, "new", map[string]string{"v": "2"}, v1alpha1.SecretTemplate{}))
 	got := waitReason(t, env, ns, "new", v1alpha1.ReasonUnsealed)
@@ -398,7 +398,7 @@ func TestRestartDecryptsNothing(t *testing.T) {
 	decrypts := counterValue(t, decryptOps)
 
 	c2 := startController(t, env, ctrlOpts{namespace: cns, watch: []string{ns}})
-	eventually(t, "the restarted controller to look at every SealedSecret", func() bool {
+	testenv.Eventually(t, "the restarted controller to look at every SealedSecret", func() bool {
 		return len(c2.rec.usage.counts()) == 1 && c2.rec.usage.counts()[string(c2.keys.Active().KeyID())] == 5
 	})
 	time.Sleep(time.Second)
@@ -498,7 +498,7 @@ func TestControllerRBAC(t *testing.T) {
 		}
 	})
 	create(t, env, c.sealedSecret(t, ns, "denied", map[string]string{"password": "p"}, v1alpha1.SecretTemplate{}))
-	eventually(t, "a logged permission error", func() bool {
+	testenv.Eventually(t, "a logged permission error", func() bool {
 		return strings.Contains(c.logs.String(), "forbidden") && strings.Contains(c.logs.String(), "denied")
 	})
 	if _, err := getSecret(env, ns, "denied"); !apierrors.IsNotFound(err) {
