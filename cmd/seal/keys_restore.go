@@ -18,6 +18,7 @@ import (
 
 	"github.com/sealkit/sealkit/pkg/controller"
 	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keyring"
 )
 
 // maxBackup bounds a backup file: thousands of keys.
@@ -122,7 +123,7 @@ func restoredSecret(ns string, e keyBackup, id *crypto.Identity) *corev1.Secret 
 	}
 	state := e.State
 	if state == "" {
-		state = string(controller.KeyRetained)
+		state = string(keyring.StateRetained)
 	}
 	ann := map[string]string{controller.AnnotationKeyID: string(id.KeyID())}
 	if e.Created != "" {

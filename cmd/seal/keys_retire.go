@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sealkit/sealkit/pkg/controller"
+	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
@@ -64,10 +65,10 @@ func (o *keysRetireOptions) Run() error {
 		return err
 	}
 	switch k.state {
-	case controller.KeyActive:
+	case keyring.StateActive:
 		return withHint(fmt.Errorf("key %s is the active key: not retiring it", k.id),
 			"rotate first ('seal keys rotate'), re-seal, then retire the old key")
-	case controller.KeyRetired:
+	case keyring.StateRetired:
 		fmt.Fprintf(o.Out, "key %s is already retired\n", k.id)
 		return nil
 	}
@@ -90,7 +91,7 @@ func (o *keysRetireOptions) Run() error {
 			"re-seal them to the active key first ('seal reseal PATH'), or give --force to leave them unopenable")
 	}
 	patch := mergePatch(map[string]any{"metadata": map[string]any{
-		"labels": map[string]string{controller.LabelKeyState: string(controller.KeyRetired)}}})
+		"labels": map[string]string{controller.LabelKeyState: string(keyring.StateRetired)}}})
 	if err := o.kube.patchKeySecret(ctx, k, patch); err != nil {
 		return err
 	}

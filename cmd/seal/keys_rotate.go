@@ -10,6 +10,7 @@ import (
 
 	"github.com/sealkit/sealkit/pkg/controller"
 	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keyring"
 )
 
 // keysRotateOptions is `seal keys rotate`: ask seal-controller for a new
@@ -69,7 +70,7 @@ func (o *keysRotateOptions) Run() error {
 	}
 	var active *keySecret
 	for i := range keys {
-		if keys[i].state == controller.KeyActive {
+		if keys[i].state == keyring.StateActive {
 			active = &keys[i]
 		}
 	}
@@ -87,7 +88,7 @@ func (o *keysRotateOptions) Run() error {
 	}
 	if o.compromised != "" {
 		patch := mergePatch(map[string]any{"metadata": map[string]any{
-			"labels": map[string]string{controller.LabelKeyState: string(controller.KeyCompromised)}}})
+			"labels": map[string]string{controller.LabelKeyState: string(keyring.StateCompromised)}}})
 		if err := o.kube.patchKeySecret(ctx, *target, patch); err != nil {
 			return err
 		}

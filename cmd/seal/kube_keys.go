@@ -50,7 +50,7 @@ func (o *kubeOptions) fetchKeyring(ctx context.Context) (*keyring.Keyring, []byt
 // activeKeyID is the first active key of kr, or "".
 func activeKeyID(kr *keyring.Keyring) crypto.KeyID {
 	for _, k := range kr.Keys {
-		if k.State == keyring.State(controller.KeyActive) || k.State == "" {
+		if k.State == keyring.State(keyring.StateActive) || k.State == "" {
 			return k.ID
 		}
 	}
@@ -62,7 +62,7 @@ type keySecret struct {
 	secret   *corev1.Secret
 	identity *crypto.Identity
 	id       crypto.KeyID
-	state    controller.KeyState
+	state    keyring.State
 }
 
 // keySecrets lists the key Secrets (label sealkit.dev/key) of the controller
@@ -85,9 +85,9 @@ func (o *kubeOptions) keySecrets(ctx context.Context) ([]keySecret, error) {
 		if err != nil {
 			return nil, fmt.Errorf("key secret %s/%s: %w", s.Namespace, s.Name, err)
 		}
-		state := controller.KeyState(s.Labels[controller.LabelKeyState])
+		state := keyring.State(s.Labels[controller.LabelKeyState])
 		if state == "" {
-			state = controller.KeyRetained
+			state = keyring.StateRetained
 		}
 		out = append(out, keySecret{secret: s, identity: id, id: id.KeyID(), state: state})
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keyring"
 )
 
 // TestPublishWritesOnlyChanges checks that the keyring ConfigMap, re-checked
@@ -45,7 +46,7 @@ func TestPublishWritesOnlyChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := []key{{id: id.KeyID(), identity: id, created: time.Now(), state: KeyActive}}
+	keys := []key{{id: id.KeyID(), identity: id, created: time.Now(), state: keyring.StateActive}}
 	get := func() corev1.ConfigMap {
 		t.Helper()
 		var cm corev1.ConfigMap
@@ -69,7 +70,7 @@ func TestPublishWritesOnlyChanges(t *testing.T) {
 		t.Errorf("%d writes for one keyring published twice, want 1", writes)
 	}
 
-	keys[0].state = KeyCompromised
+	keys[0].state = keyring.StateCompromised
 	if err := m.publish(ctx, keys); err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ import (
 const (
 	// LabelKey, set to "true", marks a Secret as a sealkit key.
 	LabelKey = "sealkit.dev/key"
-	// LabelKeyState is the key's state: one of the KeyState constants. A
+	// LabelKeyState is the key's state: one of the keyring.State constants. A
 	// key Secret without it (e.g. an imported key) counts as retained.
 	LabelKeyState = "sealkit.dev/key-state"
 	// AnnotationKeyID is the key ID, informational: the ID is always
@@ -39,18 +39,6 @@ const (
 	// KeySecretPrefix prefixes the names of the key Secrets the controller
 	// creates; the key ID follows. Imported keys may have any name.
 	KeySecretPrefix = "sealkit-key-"
-)
-
-// KeyState is the lifecycle state of a key.
-type KeyState string
-
-// Key states. Only the active key is sealed to; active, retained and
-// compromised keys open values; a retired key opens nothing.
-const (
-	KeyActive      KeyState = "active"
-	KeyRetained    KeyState = "retained"
-	KeyCompromised KeyState = "compromised"
-	KeyRetired     KeyState = "retired"
 )
 
 // DefaultRotationPeriod is the key rotation period when KeyOptions leaves it

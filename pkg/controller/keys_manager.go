@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keyring"
 )
 
 // keyResync bounds how long the key manager sleeps (in real time): it
@@ -79,7 +80,7 @@ func (m *keyManager) sync(ctx context.Context) (time.Duration, error) {
 		return 0, err
 	}
 	for _, k := range keys {
-		if k.state == KeyActive {
+		if k.state == keyring.StateActive {
 			return max(k.created.Add(m.period).Sub(m.clock.Now()), 0), nil
 		}
 	}
@@ -101,10 +102,10 @@ func (m *keyManager) fix(ctx context.Context, keys []key) (bool, error) {
 	var active *key
 	for i, k := range keys {
 		switch {
-		case k.state == KeyActive:
+		case k.state == keyring.StateActive:
 			active = &keys[i]
-		case k.labelled == KeyActive:
-			if err := m.relabel(ctx, k, KeyRetained); err != nil {
+		case k.labelled == keyring.StateActive:
+			if err := m.relabel(ctx, k, keyring.StateRetained); err != nil {
 				return false, err
 			}
 		}
@@ -125,7 +126,7 @@ func noActiveReason(keys []key) string {
 		return reasonInitial
 	}
 	for _, k := range keys {
-		if k.state == KeyCompromised {
+		if k.state == keyring.StateCompromised {
 			return reasonCompromised
 		}
 	}
@@ -139,7 +140,7 @@ func (m *keyManager) rotate(ctx context.Context, old key, reason string) error {
 	if err := m.generate(ctx, reason); err != nil {
 		return err
 	}
-	return m.relabel(ctx, old, KeyRetained)
+	return m.relabel(ctx, old, keyring.StateRetained)
 }
 
 func (m *keyManager) generate(ctx context.Context, reason string) error {
@@ -160,7 +161,7 @@ func (m *keyManager) generate(ctx context.Context, reason string) error {
 // decision was based on, so a concurrent edit (say, an operator marking the
 // key compromised) is never overwritten: the patch fails and the next sync
 // decides again.
-func (m *keyManager) relabel(ctx context.Context, k key, to KeyState) error {
+func (m *keyManager) relabel(ctx context.Context, k key, to keyring.State) error {
 	patch := fmt.Sprintf(`{"metadata":{"resourceVersion":%q,"labels":{%q:%q}}}`, k.resourceVersion, LabelKeyState, to)
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: k.secret, Namespace: m.namespace}}
 	if err := m.client.Patch(ctx, s, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {

@@ -7,6 +7,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/sealkit/sealkit/pkg/keyring"
 )
 
 // Key metrics, served with controller-runtime's on the metrics endpoint.
@@ -68,7 +70,7 @@ func (c *keyCollector) Collect(ch chan<- prometheus.Metric) {
 	if src == nil {
 		return
 	}
-	count := map[KeyState]int{KeyActive: 0, KeyRetained: 0, KeyCompromised: 0, KeyRetired: 0}
+	count := map[keyring.State]int{keyring.StateActive: 0, keyring.StateRetained: 0, keyring.StateCompromised: 0, keyring.StateRetired: 0}
 	now := src.clock.Now()
 	for _, k := range src.store.snapshot() {
 		count[k.state]++

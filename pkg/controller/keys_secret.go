@@ -13,6 +13,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keyring"
 )
 
 // parseKeySecret reads a key Secret. Errors name the Secret, never its data.
@@ -40,13 +41,13 @@ func parseKeySecret(s *corev1.Secret) (key, error) {
 		}
 		k.created = t
 	}
-	switch st := KeyState(s.Labels[LabelKeyState]); st {
-	case KeyActive, KeyRetained, KeyCompromised, KeyRetired:
+	switch st := keyring.State(s.Labels[LabelKeyState]); st {
+	case keyring.StateActive, keyring.StateRetained, keyring.StateCompromised, keyring.StateRetired:
 		k.labelled = st
 	case "":
 		// An imported key without a state opens old values but is not
 		// sealed to until someone says so.
-		k.labelled = KeyRetained
+		k.labelled = keyring.StateRetained
 	default:
 		return key{}, fmt.Errorf("key secret %s/%s: unknown %s %q", s.Namespace, s.Name, LabelKeyState, st)
 	}
@@ -82,8 +83,8 @@ func parseKeySecrets(log logr.Logger, secrets []corev1.Secret) []key {
 }
 
 // stateRank orders states from most to least usable.
-func stateRank(s KeyState) int {
-	return slices.Index([]KeyState{KeyActive, KeyRetained, KeyCompromised, KeyRetired}, s)
+func stateRank(s keyring.State) int {
+	return slices.Index([]keyring.State{keyring.StateActive, keyring.StateRetained, keyring.StateCompromised, keyring.StateRetired}, s)
 }
 
 // resolveStates sorts keys newest first and, should several be labelled
@@ -99,12 +100,12 @@ func resolveStates(log logr.Logger, keys []key) []key {
 	var active []string
 	for i := range keys {
 		keys[i].state = keys[i].labelled
-		if keys[i].labelled != KeyActive {
+		if keys[i].labelled != keyring.StateActive {
 			continue
 		}
 		active = append(active, string(keys[i].id))
 		if len(active) > 1 {
-			keys[i].state = KeyRetained
+			keys[i].state = keyring.StateRetained
 		}
 	}
 	if len(active) > 1 {
@@ -121,7 +122,7 @@ func newKeySecret(namespace string, id *crypto.Identity, created time.Time) *cor
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      KeySecretPrefix + string(id.KeyID()),
 			Namespace: namespace,
-			Labels:    map[string]string{LabelKey: "true", LabelKeyState: string(KeyActive)},
+			Labels:    map[string]string{LabelKey: "true", LabelKeyState: string(keyring.StateActive)},
 			Annotations: map[string]string{
 				AnnotationKeyID:   string(id.KeyID()),
 				AnnotationCreated: created.UTC().Format(time.RFC3339Nano),

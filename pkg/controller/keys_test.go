@@ -143,11 +143,11 @@ func keySecrets(t *testing.T, env *testenv.Env, ns string) []corev1.Secret {
 }
 
 // states maps key ID to the state label of every key Secret in ns.
-func states(t *testing.T, env *testenv.Env, ns string) map[crypto.KeyID]KeyState {
+func states(t *testing.T, env *testenv.Env, ns string) map[crypto.KeyID]keyring.State {
 	t.Helper()
-	m := map[crypto.KeyID]KeyState{}
+	m := map[crypto.KeyID]keyring.State{}
 	for _, s := range keySecrets(t, env, ns) {
-		m[crypto.KeyID(s.Annotations[AnnotationKeyID])] = KeyState(s.Labels[LabelKeyState])
+		m[crypto.KeyID(s.Annotations[AnnotationKeyID])] = keyring.State(s.Labels[LabelKeyState])
 	}
 	return m
 }
@@ -186,7 +186,7 @@ func ids(list []*crypto.Identity) []crypto.KeyID {
 	return out
 }
 
-func setKeyState(t *testing.T, env *testenv.Env, ns string, id crypto.KeyID, st KeyState) {
+func setKeyState(t *testing.T, env *testenv.Env, ns string, id crypto.KeyID, st keyring.State) {
 	t.Helper()
 	patchKey(t, env, ns, id, fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, LabelKeyState, st))
 }
@@ -211,7 +211,7 @@ func TestKeysFirstStart(t *testing.T) {
 		t.Fatalf("got %d key secrets, want 1", len(secrets))
 	}
 	s := secrets[0]
-	if s.Labels[LabelKeyState] != string(KeyActive) || s.Annotations[AnnotationKeyID] != string(active.KeyID()) {
+	if s.Labels[LabelKeyState] != string(keyring.StateActive) || s.Annotations[AnnotationKeyID] != string(active.KeyID()) {
 		t.Errorf("key secret labels %v annotations %v, want active %s", s.Labels, s.Annotations, active.KeyID())
 	}
 	if s.Immutable == nil || !*s.Immutable {
@@ -227,7 +227,7 @@ func TestKeysFirstStart(t *testing.T) {
 		t.Errorf("Recipients() = %v, want the active key", got)
 	}
 	testenv.Eventually(t, "the published keyring", func() bool {
-		return published(t, env, ns)[active.KeyID()] == keyring.State(KeyActive)
+		return published(t, env, ns)[active.KeyID()] == keyring.State(keyring.StateActive)
 	})
 	var cm corev1.ConfigMap
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: KeyringConfigMap}, &cm); err != nil {
@@ -314,7 +314,7 @@ func TestKeysRotateAnnotation(t *testing.T) {
 	patchKey(t, env, ns, old.KeyID(), fmt.Sprintf(`{"metadata":{"annotations":{%q:"1"}}}`, AnnotationRotate))
 	testenv.Eventually(t, "a new active key", func() bool { return activeID(kc.store) != old.KeyID() && kc.store.Active() != nil })
 	newID := activeID(kc.store)
-	testenv.Eventually(t, "the old key retained", func() bool { return states(t, env, ns)[old.KeyID()] == KeyRetained })
+	testenv.Eventually(t, "the old key retained", func() bool { return states(t, env, ns)[old.KeyID()] == keyring.StateRetained })
 	if got := ids(kc.store.Identities()); len(got) != 2 || got[0] != newID || got[1] != old.KeyID() {
 		t.Errorf("Identities() = %v, want [%s %s]", got, newID, old.KeyID())
 	}
@@ -323,7 +323,7 @@ func TestKeysRotateAnnotation(t *testing.T) {
 	}
 	testenv.Eventually(t, "the keyring to show the rotation", func() bool {
 		p := published(t, env, ns)
-		return p[newID] == keyring.State(KeyActive) && p[old.KeyID()] == keyring.State(KeyRetained)
+		return p[newID] == keyring.State(keyring.StateActive) && p[old.KeyID()] == keyring.State(keyring.StateRetained)
 	})
 	time.Sleep(time.Second) // the annotation stays on the retained key: it must not rotate again
 	if n := len(states(t, env, ns)); n != 2 {
@@ -346,7 +346,7 @@ func TestKeysRotatePeriod(t *testing.T) {
 	}
 	fc.Step(2 * time.Minute)
 	testenv.Eventually(t, "rotation after the period", func() bool { return activeID(kc.store) != first })
-	testenv.Eventually(t, "the old key retained", func() bool { return states(t, env, ns)[first] == KeyRetained })
+	testenv.Eventually(t, "the old key retained", func() bool { return states(t, env, ns)[first] == keyring.StateRetained })
 	var s corev1.Secret
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: KeySecretPrefix + string(activeID(kc.store))}, &s); err != nil {
 		t.Fatal(err)
@@ -364,10 +364,10 @@ func TestKeysCompromised(t *testing.T) {
 	testenv.Eventually(t, "an active key", func() bool { return kc.store.Active() != nil })
 	bad := activeID(kc.store)
 
-	setKeyState(t, env, ns, bad, KeyCompromised)
+	setKeyState(t, env, ns, bad, keyring.StateCompromised)
 	testenv.Eventually(t, "a new active key", func() bool { a := activeID(kc.store); return a != "" && a != bad })
 	time.Sleep(500 * time.Millisecond)
-	if st := states(t, env, ns)[bad]; st != KeyCompromised {
+	if st := states(t, env, ns)[bad]; st != keyring.StateCompromised {
 		t.Errorf("compromised key relabelled %s", st)
 	}
 	if got := ids(kc.store.Identities()); len(got) != 2 || got[1] != bad {
@@ -379,7 +379,7 @@ func TestKeysCompromised(t *testing.T) {
 		}
 	}
 	testenv.Eventually(t, "the keyring to say compromised", func() bool {
-		return published(t, env, ns)[bad] == keyring.State(KeyCompromised)
+		return published(t, env, ns)[bad] == keyring.State(keyring.StateCompromised)
 	})
 }
 
@@ -395,9 +395,9 @@ func TestKeysRetired(t *testing.T) {
 		t.Fatal(err)
 	}
 	patchKey(t, env, ns, old, fmt.Sprintf(`{"metadata":{"annotations":{%q:"now"}}}`, AnnotationRotate))
-	testenv.Eventually(t, "the old key retained", func() bool { return states(t, env, ns)[old] == KeyRetained })
+	testenv.Eventually(t, "the old key retained", func() bool { return states(t, env, ns)[old] == keyring.StateRetained })
 
-	setKeyState(t, env, ns, old, KeyRetired)
+	setKeyState(t, env, ns, old, keyring.StateRetired)
 	testenv.Eventually(t, "the retired key to be loaded", func() bool {
 		r := kc.store.Retired()
 		return len(r) == 1 && r[0] == old
@@ -412,7 +412,7 @@ func TestKeysRetired(t *testing.T) {
 		t.Errorf("opening a value sealed to a retired key: %v, want NoKeyMatchError", err)
 	}
 	testenv.Eventually(t, "the keyring to list it retired", func() bool {
-		return published(t, env, ns)[old] == keyring.State(KeyRetired)
+		return published(t, env, ns)[old] == keyring.State(keyring.StateRetired)
 	})
 	if _, ok := states(t, env, ns)[old]; !ok {
 		t.Error("retired key secret deleted")
@@ -421,7 +421,7 @@ func TestKeysRetired(t *testing.T) {
 
 // importKey creates a key Secret the way an operator (or `seal keys restore`)
 // would, with a name of their choosing.
-func importKey(t *testing.T, env *testenv.Env, ns, name string, st KeyState, created time.Time) *crypto.Identity {
+func importKey(t *testing.T, env *testenv.Env, ns, name string, st keyring.State, created time.Time) *crypto.Identity {
 	t.Helper()
 	id, err := crypto.GenerateIdentity()
 	if err != nil {
@@ -443,13 +443,13 @@ func TestKeysImportedPickedUp(t *testing.T) {
 	testenv.Eventually(t, "an active key", func() bool { return kc.store.Active() != nil })
 	active := activeID(kc.store)
 
-	imported := importKey(t, env, ns, "imported", KeyRetained, time.Now().Add(-24*time.Hour))
+	imported := importKey(t, env, ns, "imported", keyring.StateRetained, time.Now().Add(-24*time.Hour))
 	testenv.Eventually(t, "the imported key in Identities()", func() bool {
 		got := ids(kc.store.Identities())
 		return len(got) == 2 && got[0] == active && got[1] == imported.KeyID()
 	})
 	testenv.Eventually(t, "the keyring to list it", func() bool {
-		return published(t, env, ns)[imported.KeyID()] == keyring.State(KeyRetained)
+		return published(t, env, ns)[imported.KeyID()] == keyring.State(keyring.StateRetained)
 	})
 }
 
@@ -457,15 +457,15 @@ func TestKeysTwoActiveFound(t *testing.T) {
 	env := testenv.Shared(t)
 	ns := env.Namespace(t)
 	now := time.Now()
-	older := importKey(t, env, ns, "restored-older", KeyActive, now.Add(-2*time.Hour))
-	newer := importKey(t, env, ns, "restored-newer", KeyActive, now.Add(-time.Hour))
+	older := importKey(t, env, ns, "restored-older", keyring.StateActive, now.Add(-2*time.Hour))
+	newer := importKey(t, env, ns, "restored-newer", keyring.StateActive, now.Add(-time.Hour))
 
 	kc := startKeys(t, env, ns, keysOpts{})
 	testenv.Eventually(t, "the newer key active", func() bool { return activeID(kc.store) == newer.KeyID() })
 	testenv.Eventually(t, "the older key relabelled retained", func() bool {
 		var s corev1.Secret
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "restored-older"}, &s)
-		return err == nil && s.Labels[LabelKeyState] == string(KeyRetained)
+		return err == nil && s.Labels[LabelKeyState] == string(keyring.StateRetained)
 	})
 	if got := ids(kc.store.Identities()); len(got) != 2 || got[1] != older.KeyID() {
 		t.Errorf("Identities() = %v, want [%s %s]", got, newer.KeyID(), older.KeyID())

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keyring"
 )
 
 // key is one loaded key Secret.
@@ -17,9 +18,9 @@ type key struct {
 	created  time.Time
 	// state is the effective state: the label, unless a newer active key
 	// demoted this one to retained (see resolveStates).
-	state KeyState
+	state keyring.State
 	// labelled is the state label as found on the Secret.
-	labelled KeyState
+	labelled keyring.State
 	secret   string // name of the Secret
 	rotate   string // value of AnnotationRotate
 	// resourceVersion of the Secret, so relabelling never overwrites a
@@ -48,12 +49,12 @@ func (s *KeyStore) Identities() []*crypto.Identity {
 	defer s.mu.RUnlock()
 	var ids []*crypto.Identity
 	for _, k := range s.keys {
-		if k.state == KeyActive {
+		if k.state == keyring.StateActive {
 			ids = append(ids, k.identity)
 		}
 	}
 	for _, k := range s.keys {
-		if k.state == KeyRetained || k.state == KeyCompromised {
+		if k.state == keyring.StateRetained || k.state == keyring.StateCompromised {
 			ids = append(ids, k.identity)
 		}
 	}
@@ -65,7 +66,7 @@ func (s *KeyStore) Active() *crypto.Identity {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, k := range s.keys {
-		if k.state == KeyActive {
+		if k.state == keyring.StateActive {
 			return k.identity
 		}
 	}
@@ -86,7 +87,7 @@ func (s *KeyStore) Retired() []crypto.KeyID {
 	defer s.mu.RUnlock()
 	var ids []crypto.KeyID
 	for _, k := range s.keys {
-		if k.state == KeyRetired {
+		if k.state == keyring.StateRetired {
 			ids = append(ids, k.id)
 		}
 	}

@@ -10,9 +10,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keyring"
 )
 
-func testKey(t *testing.T, st KeyState, created time.Time, name string) key {
+func testKey(t *testing.T, st keyring.State, created time.Time, name string) key {
 	t.Helper()
 	id, err := crypto.GenerateIdentity()
 	if err != nil {
@@ -23,30 +24,30 @@ func testKey(t *testing.T, st KeyState, created time.Time, name string) key {
 
 func TestResolveStatesNewestActiveWins(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	old := testKey(t, KeyActive, t0, "a")
-	mid := testKey(t, KeyRetained, t0.Add(time.Hour), "b")
-	newest := testKey(t, KeyActive, t0.Add(2*time.Hour), "c")
+	old := testKey(t, keyring.StateActive, t0, "a")
+	mid := testKey(t, keyring.StateRetained, t0.Add(time.Hour), "b")
+	newest := testKey(t, keyring.StateActive, t0.Add(2*time.Hour), "c")
 	keys := resolveStates(logr.Discard(), []key{old, mid, newest})
 	want := []struct {
 		id    crypto.KeyID
-		state KeyState
-	}{{newest.id, KeyActive}, {mid.id, KeyRetained}, {old.id, KeyRetained}}
+		state keyring.State
+	}{{newest.id, keyring.StateActive}, {mid.id, keyring.StateRetained}, {old.id, keyring.StateRetained}}
 	for i, w := range want {
 		if keys[i].id != w.id || keys[i].state != w.state {
 			t.Errorf("key %d: %s %s, want %s %s", i, keys[i].id, keys[i].state, w.id, w.state)
 		}
 	}
-	if keys[2].labelled != KeyActive {
+	if keys[2].labelled != keyring.StateActive {
 		t.Error("the label as found must be kept, so the manager relabels it")
 	}
 }
 
 func TestKeyStoreIdentitiesOrder(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	retired := testKey(t, KeyRetired, t0.Add(4*time.Hour), "r")
-	comp := testKey(t, KeyCompromised, t0.Add(3*time.Hour), "c")
-	active := testKey(t, KeyActive, t0.Add(2*time.Hour), "a")
-	retained := testKey(t, KeyRetained, t0.Add(time.Hour), "o")
+	retired := testKey(t, keyring.StateRetired, t0.Add(4*time.Hour), "r")
+	comp := testKey(t, keyring.StateCompromised, t0.Add(3*time.Hour), "c")
+	active := testKey(t, keyring.StateActive, t0.Add(2*time.Hour), "a")
+	retained := testKey(t, keyring.StateRetained, t0.Add(time.Hour), "o")
 	s := NewKeyStore()
 	if s.Active() != nil || s.Recipients() != nil || s.readyCheck(nil) == nil {
 		t.Fatal("an empty store has no active key and is not ready")
@@ -76,7 +77,7 @@ func toStrings(ids []crypto.KeyID) []string {
 func TestKeyStoreSubscribe(t *testing.T) {
 	s := NewKeyStore()
 	a, b := s.Subscribe(), s.Subscribe()
-	k := testKey(t, KeyActive, time.Now(), "a")
+	k := testKey(t, keyring.StateActive, time.Now(), "a")
 	s.set([]key{k})
 	s.set([]key{k}) // no change: no second signal, and set never blocks
 	for _, ch := range []<-chan struct{}{a, b} {
@@ -91,7 +92,7 @@ func TestKeyStoreSubscribe(t *testing.T) {
 		default:
 		}
 	}
-	k.state = KeyRetired
+	k.state = keyring.StateRetired
 	s.set([]key{k})
 	select {
 	case <-a:
@@ -108,7 +109,7 @@ func TestParseKeySecret(t *testing.T) {
 	created := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
 	good := newKeySecret("ns", id, created)
 	k, err := parseKeySecret(good)
-	if err != nil || k.id != id.KeyID() || k.state != KeyActive || !k.created.Equal(created) {
+	if err != nil || k.id != id.KeyID() || k.state != keyring.StateActive || !k.created.Equal(created) {
 		t.Fatalf("parseKeySecret = %+v, %v", k, err)
 	}
 
@@ -116,7 +117,7 @@ func TestParseKeySecret(t *testing.T) {
 	delete(imported.Labels, LabelKeyState)
 	delete(imported.Annotations, AnnotationCreated)
 	imported.CreationTimestamp = metav1.NewTime(created)
-	if k, err := parseKeySecret(imported); err != nil || k.state != KeyRetained || !k.created.Equal(created) {
+	if k, err := parseKeySecret(imported); err != nil || k.state != keyring.StateRetained || !k.created.Equal(created) {
 		t.Errorf("imported key without state: %+v, %v; want retained, created from metadata", k, err)
 	}
 
@@ -149,12 +150,12 @@ func TestParseKeySecretsSkipsInvalidAndDuplicates(t *testing.T) {
 	a := newKeySecret("ns", id, now)
 	dup := a.DeepCopy()
 	dup.Name = "copy"
-	dup.Labels[LabelKeyState] = string(KeyRetired)
+	dup.Labels[LabelKeyState] = string(keyring.StateRetired)
 	bad := a.DeepCopy()
 	bad.Name = "bad"
 	bad.Data = nil
 	keys := parseKeySecrets(logr.Discard(), []corev1.Secret{*a, *dup, *bad})
-	if len(keys) != 1 || keys[0].state != KeyRetired {
+	if len(keys) != 1 || keys[0].state != keyring.StateRetired {
 		t.Errorf("got %+v, want the key once, retired (the more restrictive state)", keys)
 	}
 }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/sealed"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
@@ -371,7 +372,7 @@ func TestRotationAndRetirement(t *testing.T) {
 	}
 	before, _ := getSecret(env, ns, "old")
 
-	setKeyState(t, env, cns, old, KeyRetired)
+	setKeyState(t, env, cns, old, keyring.StateRetired)
 	got = waitReason(t, env, ns, "old", v1alpha1.ReasonNoKey)
 	if len(got.Status.KeyIDs) != 0 {
 		t.Errorf("keyIDs of an unopenable SealedSecret: %v", got.Status.KeyIDs)

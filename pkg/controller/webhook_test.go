@@ -18,6 +18,7 @@ import (
 
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/sealed"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
@@ -79,8 +80,8 @@ func startWebhooks(t *testing.T) *whFixture {
 		active: whIdentity(t), old: whIdentity(t), recovery: whIdentity(t)}
 	now := time.Now()
 	f.store.set([]key{
-		{id: f.active.KeyID(), identity: f.active, created: now, state: KeyActive, labelled: KeyActive},
-		{id: f.old.KeyID(), identity: f.old, created: now.Add(-time.Hour), state: KeyRetained, labelled: KeyRetained},
+		{id: f.active.KeyID(), identity: f.active, created: now, state: keyring.StateActive, labelled: keyring.StateActive},
+		{id: f.old.KeyID(), identity: f.old, created: now.Add(-time.Hour), state: keyring.StateRetained, labelled: keyring.StateRetained},
 	})
 	mgr := newTestManager(t, env.Config, ManagerOptions{
 		Namespace: "sealkit-system", Logger: funcr.New(f.logs.add, funcr.Options{Verbosity: 10}),

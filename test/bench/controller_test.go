@@ -34,6 +34,7 @@ import (
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/controller"
 	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/sealed"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
@@ -303,7 +304,7 @@ func createKey(t testing.TB, c client.Client) *crypto.Identity {
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:   controllerNS,
 			Name:        controller.KeySecretPrefix + string(id.KeyID()),
-			Labels:      map[string]string{controller.LabelKey: "true", controller.LabelKeyState: string(controller.KeyActive)},
+			Labels:      map[string]string{controller.LabelKey: "true", controller.LabelKeyState: string(keyring.StateActive)},
 			Annotations: map[string]string{controller.AnnotationKeyID: string(id.KeyID()), controller.AnnotationCreated: time.Now().UTC().Format(time.RFC3339)},
 		},
 		Data: map[string][]byte{controller.KeyDataIdentity: []byte(id.String())},
