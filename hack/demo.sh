@@ -130,11 +130,13 @@ trap cleanup EXIT
 trap 'printf "\ndemo: interrupted\n" >&9; exit 130' INT
 trap 'echo "demo: terminated" >&9; exit 143' TERM
 
-# free_port: a TCP port on 127.0.0.1 nobody listens on.
+# free_port: a TCP port on 127.0.0.1 nobody listens on, below the kernel's
+# ephemeral range (32768 up), where outgoing connections and other servers'
+# ":0" listeners would take it between this check and the controller's bind.
 free_port() {
 	local p i
 	for ((i = 0; i < 100; i++)); do
-		p=$((20000 + RANDOM % 30000))
+		p=$((10000 + RANDOM % 20000))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return
