@@ -50,7 +50,7 @@ func (o *kubeOptions) fetchKeyring(ctx context.Context) (*keyring.Keyring, []byt
 // activeKeyID is the first active key of kr, or "".
 func activeKeyID(kr *keyring.Keyring) crypto.KeyID {
 	for _, k := range kr.Keys {
-		if k.State == keyring.State(keyring.StateActive) || k.State == "" {
+		if k.State == keyring.StateActive || k.State == "" {
 			return k.ID
 		}
 	}

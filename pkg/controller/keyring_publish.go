@@ -31,7 +31,7 @@ func publicKeyring(keys []key) *keyring.Keyring {
 			ID:        k.id,
 			Recipient: k.identity.Recipient(),
 			Created:   k.created.UTC(),
-			State:     keyring.State(k.state),
+			State:     k.state,
 		})
 	}
 	return kr

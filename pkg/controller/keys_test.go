@@ -449,7 +449,7 @@ func TestKeysImportedPickedUp(t *testing.T) {
 		return len(got) == 2 && got[0] == active && got[1] == imported.KeyID()
 	})
 	testenv.Eventually(t, "the keyring to list it", func() bool {
-		return published(t, env, ns)[imported.KeyID()] == keyring.State(keyring.StateRetained)
+		return published(t, env, ns)[imported.KeyID()] == keyring.StateRetained
 	})
 }
 
