@@ -227,7 +227,7 @@ func TestKeysFirstStart(t *testing.T) {
 		t.Errorf("Recipients() = %v, want the active key", got)
 	}
 	testenv.Eventually(t, "the published keyring", func() bool {
-		return published(t, env, ns)[active.KeyID()] == keyring.State(keyring.StateActive)
+		return published(t, env, ns)[active.KeyID()] == keyring.StateActive
 	})
 	var cm corev1.ConfigMap
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: KeyringConfigMap}, &cm); err != nil {
@@ -323,7 +323,7 @@ func TestKeysRotateAnnotation(t *testing.T) {
 	}
 	testenv.Eventually(t, "the keyring to show the rotation", func() bool {
 		p := published(t, env, ns)
-		return p[newID] == keyring.State(keyring.StateActive) && p[old.KeyID()] == keyring.State(keyring.StateRetained)
+		return p[newID] == keyring.StateActive && p[old.KeyID()] == keyring.StateRetained
 	})
 	time.Sleep(time.Second) // the annotation stays on the retained key: it must not rotate again
 	if n := len(states(t, env, ns)); n != 2 {
@@ -379,7 +379,7 @@ func TestKeysCompromised(t *testing.T) {
 		}
 	}
 	testenv.Eventually(t, "the keyring to say compromised", func() bool {
-		return published(t, env, ns)[bad] == keyring.State(keyring.StateCompromised)
+		return published(t, env, ns)[bad] == keyring.StateCompromised
 	})
 }
 
@@ -412,7 +412,7 @@ func TestKeysRetired(t *testing.T) {
 		t.Errorf("opening a value sealed to a retired key: %v, want NoKeyMatchError", err)
 	}
 	testenv.Eventually(t, "the keyring to list it retired", func() bool {
-		return published(t, env, ns)[old] == keyring.State(keyring.StateRetired)
+		return published(t, env, ns)[old] == keyring.StateRetired
 	})
 	if _, ok := states(t, env, ns)[old]; !ok {
 		t.Error("retired key secret deleted")
