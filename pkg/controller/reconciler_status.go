@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -24,8 +26,8 @@ func (r *Reconciler) finish(ctx context.Context, o *outcome, res ctrl.Result, er
 		return res, err
 	}
 	obj := o.ss
-	before := obj.DeepCopy()
-	prev := meta.FindStatusCondition(before.Status.Conditions, v1alpha1.ConditionReady)
+	before := obj.Status.DeepCopy()
+	prev := meta.FindStatusCondition(before.Conditions, v1alpha1.ConditionReady)
 
 	status := metav1.ConditionFalse
 	if o.reason == v1alpha1.ReasonUnsealed {
@@ -40,8 +42,8 @@ func (r *Reconciler) finish(ctx context.Context, o *outcome, res ctrl.Result, er
 	})
 	obj.Status.ObservedGeneration = obj.Generation
 	obj.Status.KeyIDs = o.keyIDs
-	if !equality.Semantic.DeepEqual(before.Status, obj.Status) {
-		if perr := r.client.Status().Patch(ctx, obj, client.MergeFrom(before)); perr != nil {
+	if !equality.Semantic.DeepEqual(*before, obj.Status) {
+		if perr := r.patchStatus(ctx, obj); perr != nil {
 			// Not terminal: the verdict must reach the status.
 			return ctrl.Result{}, fmt.Errorf("patching status: %w", perr)
 		}
@@ -60,6 +62,27 @@ func (r *Reconciler) finish(ctx context.Context, o *outcome, res ctrl.Result, er
 	// A terminal error is not retried: the SealedSecret or a key change
 	// brings it back.
 	return res, err
+}
+
+// patchStatus writes the whole status of ss as a merge patch (a list is
+// replaced by a merge patch, and a field cleared is sent as null), through
+// the metadata client: the response is the object's metadata, not the
+// object, so neither the API server nor the controller encodes or decodes
+// the ciphertexts again, and no patch is computed by diffing two copies of
+// them.
+func (r *Reconciler) patchStatus(ctx context.Context, ss *v1alpha1.SealedSecret) error {
+	st := ss.Status
+	patch, err := json.Marshal(map[string]any{"status": map[string]any{
+		"observedGeneration": st.ObservedGeneration,
+		"conditions":         st.Conditions,
+		"keyIDs":             st.KeyIDs,
+	}})
+	if err != nil {
+		return err
+	}
+	m := sealedSecretMetadata()
+	m.Namespace, m.Name = ss.Namespace, ss.Name
+	return r.client.Status().Patch(ctx, m, client.RawPatch(types.MergePatchType, patch))
 }
 
 // event tells about changes only, and spends no write on the common case:
