@@ -49,6 +49,7 @@ type Reconciler struct {
 	recorder recorder.EventRecorder
 	keys     keySource
 	usage    *keyUsage
+	prefetch *prefetch
 	opts     ReconcilerOptions
 }
 
@@ -86,7 +87,8 @@ type outcome struct {
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, err error) {
 	// The cache holds SealedSecrets' metadata only (ciphertexts are large):
 	// it tells whether the object is there, and the object itself, spec and
-	// status, is read once from the API server.
+	// status, is read once from the API server (at start, in pages).
+	pre := r.prefetch.take(req.NamespacedName)
 	m := sealedSecretMetadata()
 	if err := r.client.Get(ctx, req.NamespacedName, m); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -103,7 +105,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		log.FromContext(ctx).V(1).Info("no keys loaded yet, waiting")
 		return ctrl.Result{RequeueAfter: orDefault(r.opts.NoKeysRetry, 5*time.Second)}, nil
 	}
-	ss, err := r.readSealedSecret(ctx, req.NamespacedName, m)
+	ss, err := r.readSealedSecret(ctx, req.NamespacedName, m, pre)
 	if err != nil {
 		if apierrors.IsNotFound(err) {
 			r.usage.set(req.NamespacedName, nil)
@@ -205,12 +207,16 @@ func (r *Reconciler) current(o *outcome) ([]string, bool) {
 	return keyIDs, metadataMatches(s, want)
 }
 
-// readSealedSecret reads the full SealedSecret from the API server's watch
+// readSealedSecret returns the full SealedSecret: the prefetched copy when
+// it is the version the cache shows, else read from the API server's watch
 // cache (resourceVersion "0": no etcd read, no decoding there), which is at
 // least as new as the event that brought us here when it is the same API
 // server; a copy the informer has seen newer (another API server lagging)
 // is read again from etcd.
-func (r *Reconciler) readSealedSecret(ctx context.Context, key client.ObjectKey, seen *metav1.PartialObjectMetadata) (*v1alpha1.SealedSecret, error) {
+func (r *Reconciler) readSealedSecret(ctx context.Context, key client.ObjectKey, seen *metav1.PartialObjectMetadata, pre *v1alpha1.SealedSecret) (*v1alpha1.SealedSecret, error) {
+	if pre != nil && pre.UID == seen.UID && pre.ResourceVersion == seen.ResourceVersion {
+		return pre, nil
+	}
 	ss := &v1alpha1.SealedSecret{}
 	err := r.reader.Get(ctx, key, ss, &client.GetOptions{Raw: &metav1.GetOptions{ResourceVersion: "0"}})
 	if err != nil && !apierrors.IsNotFound(err) {

@@ -35,10 +35,12 @@ func setupReconciler(mgr ctrl.Manager, keys keySource, opts ReconcilerOptions) (
 		recorder: mgr.GetEventRecorder("seal-controller"),
 		keys:     keys,
 		usage:    newKeyUsage(),
+		prefetch: newPrefetch(mgr.GetAPIReader(), mgr.GetClient(), keys),
 		opts:     opts,
 	}
 	registerReconcilerMetrics(r.usage)
-	changed := keys.Subscribe() // now, so that no change is missed before start
+	// Subscribed now, so that no change is missed before start.
+	changed, loaded := keys.Subscribe(), keys.Subscribe()
 	return r, ctrl.NewControllerManagedBy(mgr).
 		Named("sealedsecret").
 		// Status-only updates (our own patches) need no reconcile.
@@ -56,6 +58,7 @@ func setupReconciler(mgr ctrl.Manager, keys keySource, opts ReconcilerOptions) (
 		})).
 		WatchesRawSource(source.Func(func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
 			go r.watchKeys(ctx, changed, q)
+			go r.prefetch.run(ctx, q, loaded)
 			return nil
 		})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: orDefault(opts.Concurrency, DefaultConcurrency)}).

@@ -1,0 +1,168 @@
+package controller
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
+)
+
+// prefetchPage is how many full SealedSecrets one list request of the
+// prefetch reads; at most two pages are held at a time (about 13 KB each
+// with five post-quantum sealed values).
+const prefetchPage = 250
+
+// prefetchPriority is the queue priority of prefetched objects: above
+// everything else (events have priority 0 or below), so that workers take
+// them while they are held.
+const prefetchPriority = 10
+
+// prefetch reads the SealedSecrets a starting controller must look at in
+// pages instead of one GET each: the cache holds their metadata only, and at
+// start every one of them is reconciled. Each page is handed to the
+// reconciler through the queue, at a priority above the informer's initial
+// events, so that workers take the objects in the order they were read; a
+// reconcile takes its object at most once, and only if it is the very
+// version the cache shows. Anything else (a page not read yet, an object
+// changed since) is read with a GET, as it always is after start.
+type prefetch struct {
+	reader client.Reader
+	cache  client.Reader
+	keys   keySource
+
+	mu    sync.Mutex
+	objs  map[types.NamespacedName]*v1alpha1.SealedSecret
+	seen  map[types.NamespacedName]bool // reconciled before their page came; nil when the listing ended
+	taken chan struct{}
+}
+
+func newPrefetch(reader, cache client.Reader, keys keySource) *prefetch {
+	return &prefetch{
+		reader: reader, cache: cache, keys: keys,
+		objs:  map[types.NamespacedName]*v1alpha1.SealedSecret{},
+		seen:  map[types.NamespacedName]bool{},
+		taken: make(chan struct{}, 1),
+	}
+}
+
+// take returns the prefetched SealedSecret of key, once, or nil.
+func (p *prefetch) take(key types.NamespacedName) *v1alpha1.SealedSecret {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ss, ok := p.objs[key]
+	if !ok {
+		if p.seen != nil {
+			p.seen[key] = true // a page read later must not bring it back
+		}
+		return nil
+	}
+	delete(p.objs, key)
+	select {
+	case p.taken <- struct{}{}:
+	default:
+	}
+	return ss
+}
+
+// run lists, namespace by namespace, the SealedSecrets the cache knows of,
+// in pages, and enqueues each page once there is room for it. It gives up
+// quietly on an error: reconciles then read objects one by one.
+func (p *prefetch) run(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], keysChanged <-chan struct{}) {
+	defer p.end()
+	log := ctrl.LoggerFrom(ctx).WithName("prefetch")
+	// A reconcile without keys only waits for them: do not spend the
+	// objects on it.
+	for len(p.keys.Identities()) == 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-keysChanged:
+		}
+	}
+	meta := &metav1.PartialObjectMetadataList{}
+	meta.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("SealedSecretList"))
+	if err := p.cache.List(ctx, meta, client.UnsafeDisableDeepCopy); err != nil {
+		log.Error(err, "listing SealedSecrets from the cache")
+		return
+	}
+	var namespaces []string
+	for i := range meta.Items {
+		namespaces = append(namespaces, meta.Items[i].Namespace)
+	}
+	slices.Sort(namespaces)
+	namespaces = slices.Compact(namespaces)
+	n := 0
+	for _, ns := range namespaces {
+		cont := ""
+		for {
+			list := &v1alpha1.SealedSecretList{}
+			if err := p.reader.List(ctx, list, client.InNamespace(ns), client.Limit(prefetchPage), client.Continue(cont)); err != nil {
+				log.Error(err, "listing SealedSecrets; reading them one by one instead", "namespace", ns)
+				return
+			}
+			if !p.put(ctx, list.Items, q) {
+				return
+			}
+			n += len(list.Items)
+			if cont = list.Continue; cont == "" {
+				break
+			}
+		}
+	}
+	log.V(1).Info("prefetched", "sealedSecrets", n, "namespaces", len(namespaces))
+}
+
+// put waits until at most one page is held, then holds items and enqueues
+// them.
+func (p *prefetch) put(ctx context.Context, items []v1alpha1.SealedSecret, q workqueue.TypedRateLimitingInterface[reconcile.Request]) bool {
+	for {
+		p.mu.Lock()
+		held := len(p.objs)
+		p.mu.Unlock()
+		if held+len(items) <= 2*prefetchPage {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-p.taken:
+		}
+	}
+	reqs := make([]reconcile.Request, 0, len(items))
+	p.mu.Lock()
+	for i := range items {
+		key := client.ObjectKeyFromObject(&items[i])
+		if p.seen[key] {
+			continue
+		}
+		p.objs[key] = &items[i]
+		reqs = append(reqs, reconcile.Request{NamespacedName: key})
+	}
+	p.mu.Unlock()
+	if pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request]); ok {
+		pq.AddWithOpts(priorityqueue.AddOpts{Priority: ptr.To(prefetchPriority)}, reqs...)
+		return true
+	}
+	for _, req := range reqs {
+		q.Add(req)
+	}
+	return true
+}
+
+// end stops recording keys seen; objects still held are taken by the
+// reconciles already enqueued for them.
+func (p *prefetch) end() {
+	p.mu.Lock()
+	p.seen = nil
+	p.mu.Unlock()
+}
