@@ -124,10 +124,13 @@ func runOne(t testing.TB, env *testenv.Env, bin string, admin client.Client, id 
 	cmd := exec.Command(bin, "--kubeconfig="+env.Kubeconfig, "--namespace="+controllerNS, "--leader-elect=false", "--enable-webhooks=false",
 		"--metrics-bind-address="+metricsAddr, "--pprof-bind-address="+pprofAddr, "--health-probe-bind-address=0", "--log-format=json",
 		fmt.Sprintf("--kube-api-qps=%d", qps), fmt.Sprintf("--kube-api-burst=%d", burst), fmt.Sprintf("--concurrency=%d", workers))
-	logf, err := os.Create(filepath.Join(t.TempDir(), "controller.log"))
+	logPath := filepath.Join(os.TempDir(), fmt.Sprintf("seal-controller-%d.log", n))
+	logf, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer logf.Close()
+	t.Logf("N=%d: controller log in %s", n, logPath)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	start = time.Now()
 	if err := cmd.Start(); err != nil {
@@ -188,7 +191,7 @@ func waitDone(t testing.TB, c client.Client, ns string, n int, exited <-chan str
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
-			t.Fatal("controller exited (see its log in the test's temporary directory)")
+			t.Fatal("controller exited (see its log)")
 		default:
 		}
 		var secrets metav1.PartialObjectMetadataList
