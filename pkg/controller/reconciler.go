@@ -88,7 +88,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	// The cache holds SealedSecrets' metadata only (ciphertexts are large):
 	// it tells whether the object is there, and the object itself, spec and
 	// status, is read once from the API server (at start, in pages).
-	pre := r.prefetch.take(req.NamespacedName)
+	pre := r.prefetch.take(ctx, req.NamespacedName)
 	m := sealedSecretMetadata()
 	if err := r.client.Get(ctx, req.NamespacedName, m); err != nil {
 		if apierrors.IsNotFound(err) {

@@ -44,6 +44,11 @@ type prefetch struct {
 	objs  map[types.NamespacedName]*v1alpha1.SealedSecret
 	seen  map[types.NamespacedName]bool // reconciled before their page came; nil when the listing ended
 	taken chan struct{}
+	// ready is closed once the first page is enqueued or the listing
+	// ended: until then, reconciles wait rather than read alone what the
+	// page brings.
+	ready     chan struct{}
+	readyOnce sync.Once
 }
 
 func newPrefetch(reader, cache client.Reader, keys keySource) *prefetch {
@@ -52,11 +57,18 @@ func newPrefetch(reader, cache client.Reader, keys keySource) *prefetch {
 		objs:  map[types.NamespacedName]*v1alpha1.SealedSecret{},
 		seen:  map[types.NamespacedName]bool{},
 		taken: make(chan struct{}, 1),
+		ready: make(chan struct{}),
 	}
 }
 
-// take returns the prefetched SealedSecret of key, once, or nil.
-func (p *prefetch) take(key types.NamespacedName) *v1alpha1.SealedSecret {
+// take returns the prefetched SealedSecret of key, once, or nil. Before the
+// first page is there, it waits for it.
+func (p *prefetch) take(ctx context.Context, key types.NamespacedName) *v1alpha1.SealedSecret {
+	select {
+	case <-p.ready:
+	case <-ctx.Done():
+		return nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	ss, ok := p.objs[key]
@@ -151,11 +163,12 @@ func (p *prefetch) put(ctx context.Context, items []v1alpha1.SealedSecret, q wor
 	p.mu.Unlock()
 	if pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request]); ok {
 		pq.AddWithOpts(priorityqueue.AddOpts{Priority: ptr.To(prefetchPriority)}, reqs...)
-		return true
+	} else {
+		for _, req := range reqs {
+			q.Add(req)
+		}
 	}
-	for _, req := range reqs {
-		q.Add(req)
-	}
+	p.readyOnce.Do(func() { close(p.ready) })
 	return true
 }
 
@@ -165,4 +178,5 @@ func (p *prefetch) end() {
 	p.mu.Lock()
 	p.seen = nil
 	p.mu.Unlock()
+	p.readyOnce.Do(func() { close(p.ready) })
 }
