@@ -18,9 +18,9 @@ import (
 )
 
 // prefetchPage is how many full SealedSecrets one list request of the
-// prefetch reads; at most two pages are held at a time (about 13 KB each
-// with five post-quantum sealed values).
-const prefetchPage = 250
+// prefetch reads; at most two pages are held at a time (an object is about
+// 13 KB with five post-quantum sealed values).
+const prefetchPage = 100
 
 // prefetchPriority is the queue priority of prefetched objects: above
 // everything else (events have priority 0 or below), so that workers take

@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,8 +27,8 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -141,7 +143,7 @@ func runOne(t testing.TB, env *testenv.Env, bin string, admin client.Client, id 
 	var once sync.Once
 	stop := func() { once.Do(func() { _ = cmd.Process.Kill(); <-exited }) }
 	defer stop()
-	waitDone(t, admin, ns, n, exited)
+	waitDone(t, admin, env.Config, ns, n, exited)
 	r := result{n: n, ctrlDur: time.Since(start), rssKiB: vmHWM(t, cmd.Process.Pid)}
 	if *metrics != "" {
 		time.Sleep(2 * time.Second) // let asynchronous writes (events) finish
@@ -183,9 +185,10 @@ func runOne(t testing.TB, env *testenv.Env, bin string, admin client.Client, id 
 
 // waitDone waits until n Secrets exist in ns and n SealedSecrets are Ready.
 // The poll must not load the API server it measures: Secrets are counted
-// with a one-item metadata list (its remainingItemCount), and the large
-// SealedSecrets are listed only once every Secret exists.
-func waitDone(t testing.TB, c client.Client, ns string, n int, exited <-chan struct{}) {
+// with a one-item metadata list (its remainingItemCount), and SealedSecrets
+// are listed as a table (name and Ready columns, not 13 KB objects) only
+// once every Secret exists.
+func waitDone(t testing.TB, c client.Client, cfg *rest.Config, ns string, n int, exited <-chan struct{}) {
 	deadline := time.Now().Add(30 * time.Minute)
 	ctx := context.Background()
 	for time.Now().Before(deadline) {
@@ -208,7 +211,7 @@ func waitDone(t testing.TB, c client.Client, ns string, n int, exited <-chan str
 			}
 			count = len(secrets.Items)
 		}
-		if count >= n && readyCount(t, c, ns) >= n {
+		if count >= n && readyCount(t, cfg, ns) >= n {
 			return
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -216,14 +219,29 @@ func waitDone(t testing.TB, c client.Client, ns string, n int, exited <-chan str
 	t.Fatal("controller did not finish in 30 minutes")
 }
 
-func readyCount(t testing.TB, c client.Client, ns string) int {
-	var list v1alpha1.SealedSecretList
-	if err := c.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+// readyCount counts the SealedSecrets of ns whose Ready column (the CRD's
+// printer column) is True.
+func readyCount(t testing.TB, cfg *rest.Config, ns string) int {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
+	raw, err := cs.RESTClient().Get().AbsPath("/apis", v1alpha1.GroupVersion.Group, v1alpha1.GroupVersion.Version, "namespaces", ns, "sealedsecrets").
+		SetHeader("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").DoRaw(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table metav1.Table
+	if err := json.Unmarshal(raw, &table); err != nil {
+		t.Fatal(err)
+	}
+	col := slices.IndexFunc(table.ColumnDefinitions, func(c metav1.TableColumnDefinition) bool { return c.Name == "Ready" })
+	if col < 0 {
+		t.Fatal("no Ready column in the SealedSecret table")
+	}
 	k := 0
-	for _, ss := range list.Items {
-		if meta.IsStatusConditionTrue(ss.Status.Conditions, v1alpha1.ConditionReady) {
+	for _, row := range table.Rows {
+		if row.Cells[col] == string(metav1.ConditionTrue) {
 			k++
 		}
 	}
