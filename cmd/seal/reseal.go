@@ -52,8 +52,9 @@ RBAC allows it exactly to those who may create SealedSecrets in the
 namespace.
 
 Offline, -i IDENTITY_FILE opens the values (an administrator or recovery
-key holder) and they are sealed to --keys/--recipient, else to what
-.sealkit.yaml says for each file.`,
+key holder) and they are sealed to --keys/--recipient, else to the keys
+of the .sealkit.yaml rule for each file, plus the rule's recovery
+recipients either way.`,
 		Example: `  seal reseal k8s/
   seal reseal -i recovery.key --keys prod.keys k8s/prod/`,
 		Args: cobra.MinimumNArgs(1),
@@ -191,21 +192,24 @@ func (o *resealOptions) resealObject(ctx context.Context, ss *v1alpha1.SealedSec
 	return n, nil
 }
 
-// offlineRecipients are whom an offline re-seal seals path's values to:
-// --keys/--recipient, else the .sealkit.yaml rule for path (its keys and
-// recovery recipients).
+// offlineRecipients are whom an offline re-seal seals path's values to, as
+// seal would: --keys/--recipient, else the keys of the .sealkit.yaml rule
+// for path; the rule's recovery recipients are added either way.
 func (o *resealOptions) offlineRecipients(path string) ([]*crypto.Recipient, error) {
+	a, err := repoconfig.ForFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", repoconfig.FileName, err)
+	}
 	r := o.recipients
 	if len(r.keyFiles)+len(r.recipients) == 0 {
-		a, err := repoconfig.ForFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", repoconfig.FileName, err)
-		}
 		if a == nil || len(a.Keys)+len(a.Recipients) == 0 {
 			return nil, withHint(usageErrorf("%s: no keys to re-seal to", path),
 				"give --keys FILE or --recipient, or a .sealkit.yaml rule with keys for this path")
 		}
-		r = recipientOptions{keyFiles: a.Keys, parsed: slices.Concat(a.Recipients, a.Recovery)}
+		r.keyFiles, r.parsed = a.Keys, a.Recipients
+	}
+	if a != nil {
+		r.parsed = slices.Concat(r.parsed, a.Recovery)
 	}
 	return r.resolve()
 }
