@@ -15,6 +15,7 @@ import (
 
 	"github.com/sealkit/sealkit/pkg/controller"
 	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keyring"
 )
 
 var version = "dev"
@@ -40,7 +41,7 @@ func run() error {
 		webhooks  bool
 	)
 	fs := flag.CommandLine // controller-runtime registers --kubeconfig there
-	fs.StringVar(&mo.Namespace, "namespace", envOr("POD_NAMESPACE", controller.DefaultNamespace),
+	fs.StringVar(&mo.Namespace, "namespace", envOr("POD_NAMESPACE", keyring.DefaultNamespace),
 		"the controller's own namespace: keys, keyring ConfigMap, leader election Lease")
 	fs.StringVar(&watch, "watch-namespaces", "", "comma-separated namespaces whose SealedSecrets are unsealed (default all)")
 	fs.DurationVar(&ko.RotationPeriod, "key-rotation-period", controller.DefaultRotationPeriod, "age at which the active key is replaced")

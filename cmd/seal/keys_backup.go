@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
-	"github.com/sealkit/sealkit/pkg/controller"
+	"github.com/sealkit/sealkit/pkg/keyring"
 )
 
 // keyBackup is one key in a backup: what it takes to recreate its Secret.
@@ -107,7 +107,7 @@ func (o *keysBackupOptions) Run() error {
 	entries := make([]keyBackup, len(keys))
 	for i, k := range keys {
 		entries[i] = keyBackup{Name: k.secret.Name, KeyID: string(k.id), State: string(k.state),
-			Created: k.secret.Annotations[controller.AnnotationCreated], Identity: k.identity.String()}
+			Created: k.secret.Annotations[keyring.AnnotationCreated], Identity: k.identity.String()}
 	}
 	plain, err := yaml.Marshal(entries)
 	if err != nil {

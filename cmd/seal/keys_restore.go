@@ -16,7 +16,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/sealkit/sealkit/pkg/controller"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
 )
@@ -101,7 +100,7 @@ func (o *keysRestoreOptions) Run() error {
 		s := restoredSecret(o.kube.controllerNamespace, e, id)
 		if err := c.Create(ctx, s); err != nil {
 			if apierrors.IsAlreadyExists(err) {
-				s.Name = controller.KeySecretPrefix + string(id.KeyID()) + "-restored"
+				s.Name = keyring.KeySecretPrefix + string(id.KeyID()) + "-restored"
 				err = c.Create(ctx, s)
 			}
 			if err != nil {
@@ -119,24 +118,24 @@ func (o *keysRestoreOptions) Run() error {
 func restoredSecret(ns string, e keyBackup, id *crypto.Identity) *corev1.Secret {
 	name := e.Name
 	if name == "" {
-		name = controller.KeySecretPrefix + string(id.KeyID())
+		name = keyring.KeySecretPrefix + string(id.KeyID())
 	}
 	state := e.State
 	if state == "" {
 		state = string(keyring.StateRetained)
 	}
-	ann := map[string]string{controller.AnnotationKeyID: string(id.KeyID())}
+	ann := map[string]string{keyring.AnnotationKeyID: string(id.KeyID())}
 	if e.Created != "" {
-		ann[controller.AnnotationCreated] = e.Created
+		ann[keyring.AnnotationCreated] = e.Created
 	}
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: name, Namespace: ns,
-			Labels:      map[string]string{controller.LabelKey: "true", controller.LabelKeyState: state},
+			Labels:      map[string]string{keyring.LabelKey: "true", keyring.LabelKeyState: state},
 			Annotations: ann,
 		},
 		Type: corev1.SecretTypeOpaque,
-		Data: map[string][]byte{controller.KeyDataIdentity: []byte(id.String())},
+		Data: map[string][]byte{keyring.KeyDataIdentity: []byte(id.String())},
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sealkit/sealkit/pkg/controller"
 	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
@@ -91,7 +90,7 @@ func (o *keysRetireOptions) Run() error {
 			"re-seal them to the active key first ('seal reseal PATH'), or give --force to leave them unopenable")
 	}
 	patch := mergePatch(map[string]any{"metadata": map[string]any{
-		"labels": map[string]string{controller.LabelKeyState: string(keyring.StateRetired)}}})
+		"labels": map[string]string{keyring.LabelKeyState: string(keyring.StateRetired)}}})
 	if err := o.kube.patchKeySecret(ctx, k, patch); err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sealkit/sealkit/pkg/controller"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
 )
@@ -88,7 +87,7 @@ func (o *keysRotateOptions) Run() error {
 	}
 	if o.compromised != "" {
 		patch := mergePatch(map[string]any{"metadata": map[string]any{
-			"labels": map[string]string{controller.LabelKeyState: string(keyring.StateCompromised)}}})
+			"labels": map[string]string{keyring.LabelKeyState: string(keyring.StateCompromised)}}})
 		if err := o.kube.patchKeySecret(ctx, *target, patch); err != nil {
 			return err
 		}
@@ -98,7 +97,7 @@ func (o *keysRotateOptions) Run() error {
 		}
 	} else {
 		patch := mergePatch(map[string]any{"metadata": map[string]any{
-			"annotations": map[string]string{controller.AnnotationRotate: o.Now().UTC().Format(time.RFC3339Nano)}}})
+			"annotations": map[string]string{keyring.AnnotationRotate: o.Now().UTC().Format(time.RFC3339Nano)}}})
 		if err := o.kube.patchKeySecret(ctx, *target, patch); err != nil {
 			return err
 		}

@@ -13,7 +13,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/sealkit/sealkit/pkg/controller"
+	kscheme "github.com/sealkit/sealkit/internal/scheme"
+	"github.com/sealkit/sealkit/pkg/keyring"
 )
 
 // defaultControllerName is the name of seal-controller's Deployment and
@@ -49,7 +50,7 @@ func (o *kubeOptions) addFlags(fs *pflag.FlagSet, withNamespace bool) {
 	if withNamespace {
 		fs.StringVarP(&o.namespace, "namespace", "n", "", "`NAMESPACE` of objects that name none (default: the context's, else \"default\")")
 	}
-	fs.StringVar(&o.controllerNamespace, "controller-namespace", controller.DefaultNamespace, "`NAMESPACE` seal-controller runs in (its keys and public keyring)")
+	fs.StringVar(&o.controllerNamespace, "controller-namespace", keyring.DefaultNamespace, "`NAMESPACE` seal-controller runs in (its keys and public keyring)")
 	fs.StringVar(&o.controllerName, "controller-name", defaultControllerName, "`NAME` of seal-controller (its webhook configurations)")
 }
 
@@ -98,7 +99,7 @@ func (o *kubeOptions) connect() (client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	scheme, err := controller.Scheme()
+	scheme, err := kscheme.New()
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/sealkit/sealkit/pkg/controller"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
@@ -26,9 +25,9 @@ func (o *kubeOptions) fetchKeyring(ctx context.Context) (*keyring.Keyring, []byt
 	if err != nil {
 		return nil, nil, err
 	}
-	where := o.controllerNamespace + "/" + controller.KeyringConfigMap
+	where := o.controllerNamespace + "/" + keyring.KeyringConfigMap
 	var cm corev1.ConfigMap
-	err = c.Get(ctx, client.ObjectKey{Namespace: o.controllerNamespace, Name: controller.KeyringConfigMap}, &cm)
+	err = c.Get(ctx, client.ObjectKey{Namespace: o.controllerNamespace, Name: keyring.KeyringConfigMap}, &cm)
 	if apierrors.IsNotFound(err) {
 		return nil, nil, withHint(fmt.Errorf("configmap %s not found", where),
 			"is seal-controller installed and running? give --controller-namespace if it runs elsewhere")
@@ -36,9 +35,9 @@ func (o *kubeOptions) fetchKeyring(ctx context.Context) (*keyring.Keyring, []byt
 	if err != nil {
 		return nil, nil, kubeError(fmt.Errorf("reading configmap %s: %w", where, err))
 	}
-	data, ok := cm.Data[controller.KeyringDataKey]
+	data, ok := cm.Data[keyring.KeyringDataKey]
 	if !ok {
-		return nil, nil, fmt.Errorf("configmap %s has no key %q", where, controller.KeyringDataKey)
+		return nil, nil, fmt.Errorf("configmap %s has no key %q", where, keyring.KeyringDataKey)
 	}
 	kr, err := keyring.Parse(bytes.NewReader([]byte(data)))
 	if err != nil {
@@ -75,17 +74,17 @@ func (o *kubeOptions) keySecrets(ctx context.Context) ([]keySecret, error) {
 	}
 	var list corev1.SecretList
 	if err := c.List(ctx, &list, client.InNamespace(o.controllerNamespace),
-		client.HasLabels{controller.LabelKey}); err != nil {
+		client.HasLabels{keyring.LabelKey}); err != nil {
 		return nil, kubeError(fmt.Errorf("listing key secrets in namespace %s: %w", o.controllerNamespace, err))
 	}
 	out := make([]keySecret, 0, len(list.Items))
 	for i := range list.Items {
 		s := &list.Items[i]
-		id, err := crypto.ParseIdentity(string(s.Data[controller.KeyDataIdentity]))
+		id, err := crypto.ParseIdentity(string(s.Data[keyring.KeyDataIdentity]))
 		if err != nil {
 			return nil, fmt.Errorf("key secret %s/%s: %w", s.Namespace, s.Name, err)
 		}
-		state := keyring.State(s.Labels[controller.LabelKeyState])
+		state := keyring.State(s.Labels[keyring.LabelKeyState])
 		if state == "" {
 			state = keyring.StateRetained
 		}
@@ -98,7 +97,7 @@ func (o *kubeOptions) keySecrets(ctx context.Context) ([]keySecret, error) {
 }
 
 func created(s *corev1.Secret) string {
-	if c := s.Annotations[controller.AnnotationCreated]; c != "" {
+	if c := s.Annotations[keyring.AnnotationCreated]; c != "" {
 		return c
 	}
 	return s.CreationTimestamp.UTC().Format("2006-01-02T15:04:05Z")

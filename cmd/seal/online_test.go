@@ -23,6 +23,7 @@ import (
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/controller"
 	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/sealed"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
@@ -116,7 +117,7 @@ func startController(t *testing.T, env *testenv.Env, ns string) {
 	})
 	testenv.Eventually(t, "keyring published and webhook serving", func() bool {
 		var cm corev1.ConfigMap
-		if env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: controller.KeyringConfigMap}, &cm) != nil {
+		if env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: keyring.KeyringConfigMap}, &cm) != nil {
 			return false
 		}
 		return mgr.GetWebhookServer().StartedChecker()(nil) == nil

@@ -23,12 +23,11 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
+	kscheme "github.com/sealkit/sealkit/internal/scheme"
 )
 
 // Options configure [Start]. The zero value is what most tests want.
@@ -71,19 +70,6 @@ type Env struct {
 	stopErr  error
 }
 
-// NewScheme returns a scheme with the Kubernetes built-in types and sealkit's
-// v1alpha1 types.
-func NewScheme() (*runtime.Scheme, error) {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		return nil, err
-	}
-	if err := v1alpha1.AddToScheme(s); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 // Start starts etcd and kube-apiserver, installs the CRDs and writes the admin
 // kubeconfig. The caller must call Stop, which leaves no process behind.
 func Start(opts Options) (*Env, error) {
@@ -91,7 +77,7 @@ func Start(opts Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	scheme, err := NewScheme()
+	scheme, err := kscheme.New()
 	if err != nil {
 		return nil, err
 	}

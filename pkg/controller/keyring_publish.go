@@ -13,14 +13,6 @@ import (
 	"github.com/sealkit/sealkit/pkg/keyring"
 )
 
-// The public keyring ConfigMap. manifests/ lets every authenticated user get
-// it (and nothing else), so `seal keys fetch` works through the Kubernetes
-// API on private clusters.
-const (
-	KeyringConfigMap = "sealkit-keyring"
-	KeyringDataKey   = "keyring"
-)
-
 // publicKeyring is the keyring file of keys: every key with its ID, creation
 // time and effective state, retired keys included (so offline lint can name
 // values sealed to them). It holds recipients only, never identities.
@@ -44,29 +36,29 @@ func (m *keyManager) publish(ctx context.Context, keys []key) error {
 	}
 	data := publicKeyring(keys).Format()
 	var cm corev1.ConfigMap
-	err := m.reader.Get(ctx, client.ObjectKey{Namespace: m.namespace, Name: KeyringConfigMap}, &cm)
+	err := m.reader.Get(ctx, client.ObjectKey{Namespace: m.namespace, Name: keyring.KeyringConfigMap}, &cm)
 	switch {
 	case apierrors.IsNotFound(err):
 		cm = corev1.ConfigMap{
-			ObjectMeta: metav1.ObjectMeta{Name: KeyringConfigMap, Namespace: m.namespace},
-			Data:       map[string]string{KeyringDataKey: string(data)},
+			ObjectMeta: metav1.ObjectMeta{Name: keyring.KeyringConfigMap, Namespace: m.namespace},
+			Data:       map[string]string{keyring.KeyringDataKey: string(data)},
 		}
 		if err := m.client.Create(ctx, &cm); err != nil {
-			return fmt.Errorf("creating keyring configmap %s/%s: %w", m.namespace, KeyringConfigMap, err)
+			return fmt.Errorf("creating keyring configmap %s/%s: %w", m.namespace, keyring.KeyringConfigMap, err)
 		}
 	case err != nil:
-		return fmt.Errorf("reading keyring configmap %s/%s: %w", m.namespace, KeyringConfigMap, err)
-	case bytes.Equal([]byte(cm.Data[KeyringDataKey]), data):
+		return fmt.Errorf("reading keyring configmap %s/%s: %w", m.namespace, keyring.KeyringConfigMap, err)
+	case bytes.Equal([]byte(cm.Data[keyring.KeyringDataKey]), data):
 		return nil
 	default:
 		if cm.Data == nil {
 			cm.Data = map[string]string{}
 		}
-		cm.Data[KeyringDataKey] = string(data)
+		cm.Data[keyring.KeyringDataKey] = string(data)
 		if err := m.client.Update(ctx, &cm); err != nil {
-			return fmt.Errorf("updating keyring configmap %s/%s: %w", m.namespace, KeyringConfigMap, err)
+			return fmt.Errorf("updating keyring configmap %s/%s: %w", m.namespace, keyring.KeyringConfigMap, err)
 		}
 	}
-	m.log.Info("published keyring", "configMap", KeyringConfigMap, "keys", len(keys))
+	m.log.Info("published keyring", "configMap", keyring.KeyringConfigMap, "keys", len(keys))
 	return nil
 }

@@ -50,7 +50,7 @@ func TestPublishWritesOnlyChanges(t *testing.T) {
 	get := func() corev1.ConfigMap {
 		t.Helper()
 		var cm corev1.ConfigMap
-		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: KeyringConfigMap}, &cm); err != nil {
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: keyring.KeyringConfigMap}, &cm); err != nil {
 			t.Fatal(err)
 		}
 		return cm
@@ -60,7 +60,7 @@ func TestPublishWritesOnlyChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := get()
-	if strings.Contains(first.Data[KeyringDataKey], "SECRET-KEY") {
+	if strings.Contains(first.Data[keyring.KeyringDataKey], "SECRET-KEY") {
 		t.Fatal("keyring ConfigMap contains a private key")
 	}
 	if err := m.publish(ctx, keys); err != nil {
@@ -74,8 +74,8 @@ func TestPublishWritesOnlyChanges(t *testing.T) {
 	if err := m.publish(ctx, keys); err != nil {
 		t.Fatal(err)
 	}
-	if got := get(); writes != 2 || got.Data[KeyringDataKey] != string(publicKeyring(keys).Format()) {
-		t.Errorf("changed keyring not written: %q", got.Data[KeyringDataKey])
+	if got := get(); writes != 2 || got.Data[keyring.KeyringDataKey] != string(publicKeyring(keys).Format()) {
+		t.Errorf("changed keyring not written: %q", got.Data[keyring.KeyringDataKey])
 	}
 
 	cm := get()
@@ -85,7 +85,7 @@ func TestPublishWritesOnlyChanges(t *testing.T) {
 	if err := m.publish(ctx, keys); err != nil {
 		t.Fatal(err)
 	}
-	if got := get(); got.Data[KeyringDataKey] != string(publicKeyring(keys).Format()) {
-		t.Errorf("deleted keyring recreated as %q", got.Data[KeyringDataKey])
+	if got := get(); got.Data[keyring.KeyringDataKey] != string(publicKeyring(keys).Format()) {
+		t.Errorf("deleted keyring recreated as %q", got.Data[keyring.KeyringDataKey])
 	}
 }

@@ -13,32 +13,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-)
 
-// Labels, annotations and data keys of key Secrets. A key Secret lives in
-// the controller namespace; `seal keys` and operators edit the state label
-// and the rotate annotation, nothing else.
-const (
-	// LabelKey, set to "true", marks a Secret as a sealkit key.
-	LabelKey = "sealkit.dev/key"
-	// LabelKeyState is the key's state: one of the keyring.State constants. A
-	// key Secret without it (e.g. an imported key) counts as retained.
-	LabelKeyState = "sealkit.dev/key-state"
-	// AnnotationKeyID is the key ID, informational: the ID is always
-	// recomputed from the identity.
-	AnnotationKeyID = "sealkit.dev/key-id"
-	// AnnotationCreated is the key's creation time in RFC 3339; it drives
-	// rotation. Missing, the Secret's creationTimestamp is used.
-	AnnotationCreated = "sealkit.dev/created"
-	// AnnotationRotate, set to any non-empty value on the active key Secret,
-	// requests a rotation now. The annotation stays on the key, which is
-	// retained after the rotation, so the request is handled exactly once.
-	AnnotationRotate = "sealkit.dev/rotate"
-	// KeyDataIdentity is the data key holding the age identity string.
-	KeyDataIdentity = "identity"
-	// KeySecretPrefix prefixes the names of the key Secrets the controller
-	// creates; the key ID follows. Imported keys may have any name.
-	KeySecretPrefix = "sealkit-key-"
+	"github.com/sealkit/sealkit/pkg/keyring"
 )
 
 // DefaultRotationPeriod is the key rotation period when KeyOptions leaves it
@@ -69,10 +45,10 @@ type KeyOptions struct {
 
 // SetupKeys registers the key machinery with mgr and returns the KeyStore the
 // reconciler opens values with. On every replica a controller loads the key
-// Secrets of opts.Namespace (label [LabelKey]) into the store, so keys
+// Secrets of opts.Namespace (label [keyring.LabelKey]) into the store, so keys
 // created, imported or relabelled while running are picked up at once. On
 // the leader only, a key manager generates the first key, rotates (period,
-// [AnnotationRotate], compromised active key) and publishes the keyring
+// [keyring.AnnotationRotate], compromised active key) and publishes the keyring
 // ConfigMap. A readiness check "keys" fails until an active key is loaded.
 func SetupKeys(mgr ctrl.Manager, opts KeyOptions) (*KeyStore, error) {
 	if opts.Namespace == "" {
@@ -129,6 +105,6 @@ func SetupKeys(mgr ctrl.Manager, opts KeyOptions) (*KeyStore, error) {
 // whatever else the manager's cache holds.
 func isKeySecret(namespace string) predicate.Predicate {
 	return predicate.NewPredicateFuncs(func(o client.Object) bool {
-		return o.GetNamespace() == namespace && o.GetLabels()[LabelKey] == "true"
+		return o.GetNamespace() == namespace && o.GetLabels()[keyring.LabelKey] == "true"
 	})
 }

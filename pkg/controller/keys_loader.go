@@ -8,6 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sealkit/sealkit/pkg/keyring"
 )
 
 // keyLoader reloads the KeyStore from the cached key Secrets. Whichever key
@@ -22,7 +24,7 @@ type keyLoader struct {
 
 func (l *keyLoader) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result, error) {
 	var list corev1.SecretList
-	err := l.client.List(ctx, &list, client.InNamespace(l.namespace), client.MatchingLabels{LabelKey: "true"})
+	err := l.client.List(ctx, &list, client.InNamespace(l.namespace), client.MatchingLabels{keyring.LabelKey: "true"})
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("listing key secrets in %s: %w", l.namespace, err)
 	}

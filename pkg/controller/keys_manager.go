@@ -89,7 +89,7 @@ func (m *keyManager) sync(ctx context.Context) (time.Duration, error) {
 
 func (m *keyManager) list(ctx context.Context) ([]key, error) {
 	var list corev1.SecretList
-	err := m.reader.List(ctx, &list, client.InNamespace(m.namespace), client.MatchingLabels{LabelKey: "true"})
+	err := m.reader.List(ctx, &list, client.InNamespace(m.namespace), client.MatchingLabels{keyring.LabelKey: "true"})
 	if err != nil {
 		return nil, fmt.Errorf("listing key secrets in %s: %w", m.namespace, err)
 	}
@@ -162,7 +162,7 @@ func (m *keyManager) generate(ctx context.Context, reason string) error {
 // key compromised) is never overwritten: the patch fails and the next sync
 // decides again.
 func (m *keyManager) relabel(ctx context.Context, k key, to keyring.State) error {
-	patch := fmt.Sprintf(`{"metadata":{"resourceVersion":%q,"labels":{%q:%q}}}`, k.resourceVersion, LabelKeyState, to)
+	patch := fmt.Sprintf(`{"metadata":{"resourceVersion":%q,"labels":{%q:%q}}}`, k.resourceVersion, keyring.LabelKeyState, to)
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: k.secret, Namespace: m.namespace}}
 	if err := m.client.Patch(ctx, s, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
 		return fmt.Errorf("marking key %s (secret %s/%s) %s: %w", k.id, m.namespace, k.secret, to, err)

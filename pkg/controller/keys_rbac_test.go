@@ -18,6 +18,7 @@ import (
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	kscheme "github.com/sealkit/sealkit/internal/scheme"
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/keyring"
 )
@@ -95,7 +96,7 @@ func TestManifestsKeysRBAC(t *testing.T) {
 			t.Fatal(err)
 		}
 		var cm corev1.ConfigMap
-		if err := alice.Get(ctx, client.ObjectKey{Namespace: controllerNamespace, Name: KeyringConfigMap}, &cm); err != nil {
+		if err := alice.Get(ctx, client.ObjectKey{Namespace: controllerNamespace, Name: keyring.KeyringConfigMap}, &cm); err != nil {
 			t.Fatalf("getting the keyring as an authenticated user: %v", err)
 		}
 		denied := map[string]error{
@@ -103,7 +104,7 @@ func TestManifestsKeysRBAC(t *testing.T) {
 			"list configmaps":       alice.List(ctx, &corev1.ConfigMapList{}, client.InNamespace(controllerNamespace)),
 			"list secrets":          alice.List(ctx, &corev1.SecretList{}, client.InNamespace(controllerNamespace)),
 			"get a key secret": alice.Get(ctx, client.ObjectKey{Namespace: controllerNamespace,
-				Name: KeySecretPrefix + string(first)}, &corev1.Secret{}),
+				Name: keyring.KeySecretPrefix + string(first)}, &corev1.Secret{}),
 		}
 		for what, err := range denied {
 			if !apierrors.IsForbidden(err) {
@@ -119,7 +120,7 @@ func TestManifestsKeysRBAC(t *testing.T) {
 		}
 		n := len(role.Rules)
 		role.Rules = slices.DeleteFunc(role.Rules, func(r rbacv1.PolicyRule) bool {
-			return slices.Contains(r.ResourceNames, KeyringConfigMap)
+			return slices.Contains(r.ResourceNames, keyring.KeyringConfigMap)
 		})
 		if len(role.Rules) != n-1 {
 			t.Fatalf("generated Role has no rule for the keyring ConfigMap: %+v", role.Rules)
@@ -129,7 +130,7 @@ func TestManifestsKeysRBAC(t *testing.T) {
 		}
 		errorsBefore := counterValue(t, keyManagerErrors)
 
-		patchKey(t, env, controllerNamespace, first, fmt.Sprintf(`{"metadata":{"annotations":{%q:"1"}}}`, AnnotationRotate))
+		patchKey(t, env, controllerNamespace, first, fmt.Sprintf(`{"metadata":{"annotations":{%q:"1"}}}`, keyring.AnnotationRotate))
 		testenv.Eventually(t, "the rotation", func() bool { a := activeID(kc.store); return a != "" && a != first })
 		second := activeID(kc.store)
 		testenv.Eventually(t, "the publishing error logged and counted", func() bool {
@@ -155,7 +156,7 @@ func TestManifestsDecodeStrictly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scheme, err := testenv.NewScheme()
+	scheme, err := kscheme.New()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,9 +18,9 @@ import (
 
 // parseKeySecret reads a key Secret. Errors name the Secret, never its data.
 func parseKeySecret(s *corev1.Secret) (key, error) {
-	raw, ok := s.Data[KeyDataIdentity]
+	raw, ok := s.Data[keyring.KeyDataIdentity]
 	if !ok {
-		return key{}, fmt.Errorf("key secret %s/%s: no %q data key", s.Namespace, s.Name, KeyDataIdentity)
+		return key{}, fmt.Errorf("key secret %s/%s: no %q data key", s.Namespace, s.Name, keyring.KeyDataIdentity)
 	}
 	id, err := crypto.ParseIdentity(string(raw))
 	if err != nil {
@@ -32,16 +32,16 @@ func parseKeySecret(s *corev1.Secret) (key, error) {
 		created:         s.CreationTimestamp.Time,
 		secret:          s.Name,
 		resourceVersion: s.ResourceVersion,
-		rotate:          s.Annotations[AnnotationRotate],
+		rotate:          s.Annotations[keyring.AnnotationRotate],
 	}
-	if c, ok := s.Annotations[AnnotationCreated]; ok {
+	if c, ok := s.Annotations[keyring.AnnotationCreated]; ok {
 		t, err := time.Parse(time.RFC3339, c)
 		if err != nil {
-			return key{}, fmt.Errorf("key secret %s/%s: invalid %s annotation %q", s.Namespace, s.Name, AnnotationCreated, c)
+			return key{}, fmt.Errorf("key secret %s/%s: invalid %s annotation %q", s.Namespace, s.Name, keyring.AnnotationCreated, c)
 		}
 		k.created = t
 	}
-	switch st := keyring.State(s.Labels[LabelKeyState]); st {
+	switch st := keyring.State(s.Labels[keyring.LabelKeyState]); st {
 	case keyring.StateActive, keyring.StateRetained, keyring.StateCompromised, keyring.StateRetired:
 		k.labelled = st
 	case "":
@@ -49,7 +49,7 @@ func parseKeySecret(s *corev1.Secret) (key, error) {
 		// sealed to until someone says so.
 		k.labelled = keyring.StateRetained
 	default:
-		return key{}, fmt.Errorf("key secret %s/%s: unknown %s %q", s.Namespace, s.Name, LabelKeyState, st)
+		return key{}, fmt.Errorf("key secret %s/%s: unknown %s %q", s.Namespace, s.Name, keyring.LabelKeyState, st)
 	}
 	k.state = k.labelled
 	return k, nil
@@ -120,16 +120,16 @@ func resolveStates(log logr.Logger, keys []key) []key {
 func newKeySecret(namespace string, id *crypto.Identity, created time.Time) *corev1.Secret {
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      KeySecretPrefix + string(id.KeyID()),
+			Name:      keyring.KeySecretPrefix + string(id.KeyID()),
 			Namespace: namespace,
-			Labels:    map[string]string{LabelKey: "true", LabelKeyState: string(keyring.StateActive)},
+			Labels:    map[string]string{keyring.LabelKey: "true", keyring.LabelKeyState: string(keyring.StateActive)},
 			Annotations: map[string]string{
-				AnnotationKeyID:   string(id.KeyID()),
-				AnnotationCreated: created.UTC().Format(time.RFC3339Nano),
+				keyring.AnnotationKeyID:   string(id.KeyID()),
+				keyring.AnnotationCreated: created.UTC().Format(time.RFC3339Nano),
 			},
 		},
 		Type:      corev1.SecretTypeOpaque,
 		Immutable: ptr.To(true),
-		Data:      map[string][]byte{KeyDataIdentity: []byte(id.String() + "\n")},
+		Data:      map[string][]byte{keyring.KeyDataIdentity: []byte(id.String() + "\n")},
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	kscheme "github.com/sealkit/sealkit/internal/scheme"
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
@@ -83,7 +84,7 @@ func startKeys(t *testing.T, env *testenv.Env, ns string, o keysOpts) *keysContr
 	if cfg == nil {
 		cfg = env.Config
 	}
-	scheme, err := testenv.NewScheme()
+	scheme, err := kscheme.New()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func startKeys(t *testing.T, env *testenv.Env, ns string, o keysOpts) *keysContr
 		Logger: logs.logger(),
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}: {Namespaces: map[string]cache.Config{
-				ns: {LabelSelector: labels.SelectorFromSet(labels.Set{LabelKey: "true"})},
+				ns: {LabelSelector: labels.SelectorFromSet(labels.Set{keyring.LabelKey: "true"})},
 			}},
 		}},
 		Metrics:                       metricsserver.Options{BindAddress: "0"},
@@ -136,7 +137,7 @@ func startKeys(t *testing.T, env *testenv.Env, ns string, o keysOpts) *keysContr
 func keySecrets(t *testing.T, env *testenv.Env, ns string) []corev1.Secret {
 	t.Helper()
 	var list corev1.SecretList
-	if err := env.Client.List(context.Background(), &list, client.InNamespace(ns), client.MatchingLabels{LabelKey: "true"}); err != nil {
+	if err := env.Client.List(context.Background(), &list, client.InNamespace(ns), client.MatchingLabels{keyring.LabelKey: "true"}); err != nil {
 		t.Fatal(err)
 	}
 	return list.Items
@@ -147,7 +148,7 @@ func states(t *testing.T, env *testenv.Env, ns string) map[crypto.KeyID]keyring.
 	t.Helper()
 	m := map[crypto.KeyID]keyring.State{}
 	for _, s := range keySecrets(t, env, ns) {
-		m[crypto.KeyID(s.Annotations[AnnotationKeyID])] = keyring.State(s.Labels[LabelKeyState])
+		m[crypto.KeyID(s.Annotations[keyring.AnnotationKeyID])] = keyring.State(s.Labels[keyring.LabelKeyState])
 	}
 	return m
 }
@@ -156,11 +157,11 @@ func states(t *testing.T, env *testenv.Env, ns string) map[crypto.KeyID]keyring.
 func published(t *testing.T, env *testenv.Env, ns string) map[crypto.KeyID]keyring.State {
 	t.Helper()
 	var cm corev1.ConfigMap
-	err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: KeyringConfigMap}, &cm)
+	err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: keyring.KeyringConfigMap}, &cm)
 	if err != nil {
 		return nil
 	}
-	kr, err := keyring.Parse(strings.NewReader(cm.Data[KeyringDataKey]))
+	kr, err := keyring.Parse(strings.NewReader(cm.Data[keyring.KeyringDataKey]))
 	if err != nil {
 		t.Fatalf("published keyring does not parse: %v", err)
 	}
@@ -188,12 +189,12 @@ func ids(list []*crypto.Identity) []crypto.KeyID {
 
 func setKeyState(t *testing.T, env *testenv.Env, ns string, id crypto.KeyID, st keyring.State) {
 	t.Helper()
-	patchKey(t, env, ns, id, fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, LabelKeyState, st))
+	patchKey(t, env, ns, id, fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, keyring.LabelKeyState, st))
 }
 
 func patchKey(t *testing.T, env *testenv.Env, ns string, id crypto.KeyID, patch string) {
 	t.Helper()
-	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: KeySecretPrefix + string(id)}}
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: keyring.KeySecretPrefix + string(id)}}
 	if err := env.Client.Patch(context.Background(), s, client.RawPatch("application/merge-patch+json", []byte(patch))); err != nil {
 		t.Fatal(err)
 	}
@@ -211,13 +212,13 @@ func TestKeysFirstStart(t *testing.T) {
 		t.Fatalf("got %d key secrets, want 1", len(secrets))
 	}
 	s := secrets[0]
-	if s.Labels[LabelKeyState] != string(keyring.StateActive) || s.Annotations[AnnotationKeyID] != string(active.KeyID()) {
+	if s.Labels[keyring.LabelKeyState] != string(keyring.StateActive) || s.Annotations[keyring.AnnotationKeyID] != string(active.KeyID()) {
 		t.Errorf("key secret labels %v annotations %v, want active %s", s.Labels, s.Annotations, active.KeyID())
 	}
 	if s.Immutable == nil || !*s.Immutable {
 		t.Error("key secret is not immutable")
 	}
-	if _, err := time.Parse(time.RFC3339, s.Annotations[AnnotationCreated]); err != nil {
+	if _, err := time.Parse(time.RFC3339, s.Annotations[keyring.AnnotationCreated]); err != nil {
 		t.Errorf("created annotation: %v", err)
 	}
 	if !active.Recipient().PostQuantum() {
@@ -230,13 +231,13 @@ func TestKeysFirstStart(t *testing.T) {
 		return published(t, env, ns)[active.KeyID()] == keyring.StateActive
 	})
 	var cm corev1.ConfigMap
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: KeyringConfigMap}, &cm); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: keyring.KeyringConfigMap}, &cm); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(cm.Data[KeyringDataKey], "SECRET-KEY") {
+	if strings.Contains(cm.Data[keyring.KeyringDataKey], "SECRET-KEY") {
 		t.Fatal("keyring ConfigMap contains a private key")
 	}
-	kr, err := keyring.Parse(strings.NewReader(cm.Data[KeyringDataKey]))
+	kr, err := keyring.Parse(strings.NewReader(cm.Data[keyring.KeyringDataKey]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +312,7 @@ func TestKeysRotateAnnotation(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	patchKey(t, env, ns, old.KeyID(), fmt.Sprintf(`{"metadata":{"annotations":{%q:"1"}}}`, AnnotationRotate))
+	patchKey(t, env, ns, old.KeyID(), fmt.Sprintf(`{"metadata":{"annotations":{%q:"1"}}}`, keyring.AnnotationRotate))
 	testenv.Eventually(t, "a new active key", func() bool { return activeID(kc.store) != old.KeyID() && kc.store.Active() != nil })
 	newID := activeID(kc.store)
 	testenv.Eventually(t, "the old key retained", func() bool { return states(t, env, ns)[old.KeyID()] == keyring.StateRetained })
@@ -348,10 +349,10 @@ func TestKeysRotatePeriod(t *testing.T) {
 	testenv.Eventually(t, "rotation after the period", func() bool { return activeID(kc.store) != first })
 	testenv.Eventually(t, "the old key retained", func() bool { return states(t, env, ns)[first] == keyring.StateRetained })
 	var s corev1.Secret
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: KeySecretPrefix + string(activeID(kc.store))}, &s); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: keyring.KeySecretPrefix + string(activeID(kc.store))}, &s); err != nil {
 		t.Fatal(err)
 	}
-	created, _ := time.Parse(time.RFC3339, s.Annotations[AnnotationCreated])
+	created, _ := time.Parse(time.RFC3339, s.Annotations[keyring.AnnotationCreated])
 	if !created.Equal(fc.Now()) {
 		t.Errorf("new key created %s, want the clock's %s", created, fc.Now())
 	}
@@ -394,7 +395,7 @@ func TestKeysRetired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	patchKey(t, env, ns, old, fmt.Sprintf(`{"metadata":{"annotations":{%q:"now"}}}`, AnnotationRotate))
+	patchKey(t, env, ns, old, fmt.Sprintf(`{"metadata":{"annotations":{%q:"now"}}}`, keyring.AnnotationRotate))
 	testenv.Eventually(t, "the old key retained", func() bool { return states(t, env, ns)[old] == keyring.StateRetained })
 
 	setKeyState(t, env, ns, old, keyring.StateRetired)
@@ -429,7 +430,7 @@ func importKey(t *testing.T, env *testenv.Env, ns, name string, st keyring.State
 	}
 	s := newKeySecret(ns, id, created)
 	s.Name = name
-	s.Labels[LabelKeyState] = string(st)
+	s.Labels[keyring.LabelKeyState] = string(st)
 	if err := env.Client.Create(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}
@@ -465,7 +466,7 @@ func TestKeysTwoActiveFound(t *testing.T) {
 	testenv.Eventually(t, "the older key relabelled retained", func() bool {
 		var s corev1.Secret
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "restored-older"}, &s)
-		return err == nil && s.Labels[LabelKeyState] == string(keyring.StateRetained)
+		return err == nil && s.Labels[keyring.LabelKeyState] == string(keyring.StateRetained)
 	})
 	if got := ids(kc.store.Identities()); len(got) != 2 || got[1] != older.KeyID() {
 		t.Errorf("Identities() = %v, want [%s %s]", got, newer.KeyID(), older.KeyID())

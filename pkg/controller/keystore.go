@@ -22,7 +22,7 @@ type key struct {
 	// labelled is the state label as found on the Secret.
 	labelled keyring.State
 	secret   string // name of the Secret
-	rotate   string // value of AnnotationRotate
+	rotate   string // value of keyring.AnnotationRotate
 	// resourceVersion of the Secret, so relabelling never overwrites a
 	// concurrent change.
 	resourceVersion string

@@ -114,8 +114,8 @@ func TestParseKeySecret(t *testing.T) {
 	}
 
 	imported := good.DeepCopy()
-	delete(imported.Labels, LabelKeyState)
-	delete(imported.Annotations, AnnotationCreated)
+	delete(imported.Labels, keyring.LabelKeyState)
+	delete(imported.Annotations, keyring.AnnotationCreated)
 	imported.CreationTimestamp = metav1.NewTime(created)
 	if k, err := parseKeySecret(imported); err != nil || k.state != keyring.StateRetained || !k.created.Equal(created) {
 		t.Errorf("imported key without state: %+v, %v; want retained, created from metadata", k, err)
@@ -123,10 +123,10 @@ func TestParseKeySecret(t *testing.T) {
 
 	secretText := "AGE-SECRET-KEY-PQ-1NOTAVALIDKEYBUTSECRETLOOKING"
 	for name, mutate := range map[string]func(*corev1.Secret){
-		"no identity":   func(s *corev1.Secret) { delete(s.Data, KeyDataIdentity) },
-		"bad identity":  func(s *corev1.Secret) { s.Data[KeyDataIdentity] = []byte(secretText) },
-		"unknown state": func(s *corev1.Secret) { s.Labels[LabelKeyState] = "dormant" },
-		"bad created":   func(s *corev1.Secret) { s.Annotations[AnnotationCreated] = "yesterday" },
+		"no identity":   func(s *corev1.Secret) { delete(s.Data, keyring.KeyDataIdentity) },
+		"bad identity":  func(s *corev1.Secret) { s.Data[keyring.KeyDataIdentity] = []byte(secretText) },
+		"unknown state": func(s *corev1.Secret) { s.Labels[keyring.LabelKeyState] = "dormant" },
+		"bad created":   func(s *corev1.Secret) { s.Annotations[keyring.AnnotationCreated] = "yesterday" },
 	} {
 		s := good.DeepCopy()
 		mutate(s)
@@ -150,7 +150,7 @@ func TestParseKeySecretsSkipsInvalidAndDuplicates(t *testing.T) {
 	a := newKeySecret("ns", id, now)
 	dup := a.DeepCopy()
 	dup.Name = "copy"
-	dup.Labels[LabelKeyState] = string(keyring.StateRetired)
+	dup.Labels[keyring.LabelKeyState] = string(keyring.StateRetired)
 	bad := a.DeepCopy()
 	bad.Name = "bad"
 	bad.Data = nil

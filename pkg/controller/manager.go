@@ -7,9 +7,7 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/selection"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -18,6 +16,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	kscheme "github.com/sealkit/sealkit/internal/scheme"
+	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
@@ -28,7 +28,6 @@ const LeaderElectionID = "seal-controller.sealkit.dev"
 // Defaults sized for thousands of SealedSecrets: at client-go's own defaults
 // (QPS 5) a thousand objects take minutes.
 const (
-	DefaultNamespace   = "sealkit-system"
 	DefaultQPS         = 200
 	DefaultBurst       = 400
 	DefaultConcurrency = 16
@@ -61,18 +60,6 @@ type ManagerOptions struct {
 	SkipNameValidation bool
 }
 
-// Scheme returns a scheme with the core Kubernetes types and SealedSecret.
-func Scheme() (*runtime.Scheme, error) {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		return nil, err
-	}
-	if err := v1alpha1.AddToScheme(s); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 // NewManager returns a manager whose caches hold only what the controller
 // owns: Secrets labelled [v1alpha1.LabelManagedBy] in the watched namespaces,
 // the Secrets and ConfigMaps of the controller namespace (where keys and the
@@ -81,7 +68,7 @@ func Scheme() (*runtime.Scheme, error) {
 // listed or watched.
 func NewManager(cfg *rest.Config, opts ManagerOptions) (ctrl.Manager, error) {
 	if opts.Namespace == "" {
-		opts.Namespace = DefaultNamespace
+		opts.Namespace = keyring.DefaultNamespace
 	}
 	cfg = rest.CopyConfig(cfg)
 	// The only responses large enough for the API server to compress are
@@ -96,7 +83,7 @@ func NewManager(cfg *rest.Config, opts ManagerOptions) (ctrl.Manager, error) {
 	if cfg.Burst == 0 {
 		cfg.Burst = DefaultBurst
 	}
-	scheme, err := Scheme()
+	scheme, err := kscheme.New()
 	if err != nil {
 		return nil, err
 	}

@@ -359,7 +359,7 @@ func TestRotationAndRetirement(t *testing.T) {
 	create(t, env, c.sealedSecret(t, ns, "old", map[string]string{"v": "1"}, v1alpha1.SecretTemplate{}))
 	waitReason(t, env, ns, "old", v1alpha1.ReasonUnsealed)
 
-	patchKey(t, env, cns, old, fmt.Sprintf(`{"metadata":{"annotations":{%q:"now"}}}`, AnnotationRotate))
+	patchKey(t, env, cns, old, fmt.Sprintf(`{"metadata":{"annotations":{%q:"now"}}}`, keyring.AnnotationRotate))
 	testenv.Eventually(t, "a new active key", func() bool { return c.keys.Active().KeyID() != old })
 	newID := c.keys.Active().KeyID()
 	create(t, env, c.sealedSecret(t, ns, "new", map[string]string{"v": "2"}, v1alpha1.SecretTemplate{}))

@@ -33,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
+	kscheme "github.com/sealkit/sealkit/internal/scheme"
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/controller"
 	"github.com/sealkit/sealkit/pkg/crypto"
@@ -324,11 +325,11 @@ func createKey(t testing.TB, c client.Client) *crypto.Identity {
 	s := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:   controllerNS,
-			Name:        controller.KeySecretPrefix + string(id.KeyID()),
-			Labels:      map[string]string{controller.LabelKey: "true", controller.LabelKeyState: string(keyring.StateActive)},
-			Annotations: map[string]string{controller.AnnotationKeyID: string(id.KeyID()), controller.AnnotationCreated: time.Now().UTC().Format(time.RFC3339)},
+			Name:        keyring.KeySecretPrefix + string(id.KeyID()),
+			Labels:      map[string]string{keyring.LabelKey: "true", keyring.LabelKeyState: string(keyring.StateActive)},
+			Annotations: map[string]string{keyring.AnnotationKeyID: string(id.KeyID()), keyring.AnnotationCreated: time.Now().UTC().Format(time.RFC3339)},
 		},
-		Data: map[string][]byte{controller.KeyDataIdentity: []byte(id.String())},
+		Data: map[string][]byte{keyring.KeyDataIdentity: []byte(id.String())},
 	}
 	if err := c.Create(context.Background(), s); err != nil {
 		t.Fatal(err)
@@ -356,7 +357,7 @@ func newClient(t testing.TB, cfg *rest.Config, qps float32, burst int) client.Cl
 		qps, burst = 1000, 2000 // setup traffic, not measured
 	}
 	cfg.QPS, cfg.Burst = qps, burst
-	scheme, err := controller.Scheme()
+	scheme, err := kscheme.New()
 	if err != nil {
 		t.Fatal(err)
 	}
