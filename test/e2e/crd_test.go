@@ -50,6 +50,9 @@ func TestCRDValidation(t *testing.T) {
 		{"unknown scope", map[string]any{"scope": "galaxy", "encryptedData": map[string]any{"k": "v"}}, `spec.scope: Unsupported value: "galaxy"`},
 		{"no encryptedData", map[string]any{"scope": "strict"}, "spec.encryptedData: Required value"},
 		{"non-string value", map[string]any{"encryptedData": map[string]any{"k": 1}}, "spec.encryptedData.k: Invalid value"},
+		{"empty encryptedData", map[string]any{"encryptedData": map[string]any{}}, "spec.encryptedData: Invalid value"},
+		{"bad data key", map[string]any{"encryptedData": map[string]any{"ok": "v", "no/slash": "v"}}, "a data key must be at most 253 characters"},
+		{"long data key", map[string]any{"encryptedData": map[string]any{strings.Repeat("k", 254): "v"}}, "a data key must be at most 253 characters"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			u := &unstructured.Unstructured{Object: map[string]any{

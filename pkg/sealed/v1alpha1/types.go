@@ -53,7 +53,11 @@ type SealedSecretSpec struct {
 	Scope string `json:"scope,omitempty"`
 
 	// EncryptedData maps each data key of the Secret to its sealed value.
+	// Data keys are what a Secret allows: alphanumerics, '-', '_' and '.'.
 	// +required
+	// +kubebuilder:validation:MinProperties=1
+	// +kubebuilder:validation:MaxProperties=1024
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 253 && k.matches('^[-._a-zA-Z0-9]+$'))",message="a data key must be at most 253 characters of alphanumerics, '-', '_' or '.'"
 	EncryptedData map[string]string `json:"encryptedData"`
 
 	// Template is what the Secret looks like besides its data.
