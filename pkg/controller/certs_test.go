@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -198,8 +199,14 @@ func TestServingCertWaitsForFiles(t *testing.T) {
 		t.Fatal("a certificate before any file exists")
 	}
 	w := &certWriter{opts: CertOptions{CertDir: dir}, log: logr.Discard()}
-	for range 2 {
-		b, err := issueCerts(time.Now(), time.Hour, []string{"x.svc"}, nil)
+	var gauge certCollector
+	gauge.src.Store(sc)
+	if n := testutil.CollectAndCount(&gauge); n != 0 {
+		t.Errorf("an expiry reported before any certificate is served (%d metrics)", n)
+	}
+	for i := range 2 {
+		validity := time.Duration(i+1) * time.Hour
+		b, err := issueCerts(time.Now(), validity, []string{"x.svc"}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -210,5 +217,12 @@ func TestServingCertWaitsForFiles(t *testing.T) {
 			c, err := sc.GetCertificate(&tls.ClientHelloInfo{})
 			return err == nil && bytes.Equal(pemBlock("CERTIFICATE", c.Certificate[0]), b.certPEM)
 		})
+		leaf, err := firstCert(b.certPEM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := testutil.ToFloat64(&gauge); got != float64(leaf.NotAfter.Unix()) {
+			t.Errorf("expiry gauge %v, want %d (the served certificate's notAfter)", got, leaf.NotAfter.Unix())
+		}
 	}
 }

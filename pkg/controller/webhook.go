@@ -88,6 +88,7 @@ func SetupWebhooks(mgr ctrl.Manager, keys *KeyStore, opts WebhookOptions) error 
 	if err := mgr.Add(cert); err != nil {
 		return fmt.Errorf("adding webhook certificate loader: %w", err)
 	}
+	registerCertMetrics(cert)
 
 	log := mgr.GetLogger().WithName("webhook")
 	decoder := admission.NewDecoder(mgr.GetScheme())
