@@ -87,6 +87,7 @@ func (o *kubeOptions) restConfig() (*rest.Config, error) {
 	// should not crawl at client-go's default 5 requests per second.
 	cfg.QPS, cfg.Burst = 50, 100
 	cfg.UserAgent = "seal"
+	cfg.WarningHandlerWithContext = sinkWarnings{}
 	return cfg, nil
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -32,6 +34,9 @@ func (o *kubeOptions) dryRun(ctx context.Context, ss *v1alpha1.SealedSecret, res
 	if obj.Namespace == "" {
 		obj.Namespace = o.defaultNS
 	}
+	// The API server hands this request's warnings to the sink.
+	sink := &warningSink{}
+	ctx = context.WithValue(ctx, warningSinkKey{}, sink)
 	if reseal {
 		if obj.Annotations == nil {
 			obj.Annotations = map[string]string{}
@@ -50,12 +55,46 @@ func (o *kubeOptions) dryRun(ctx context.Context, ss *v1alpha1.SealedSecret, res
 		return nil, kubeError(admissionError(err))
 	}
 	// The webhooks fail open (failurePolicy Ignore), so a controller that is
-	// down lets the dry-run through untouched: the marker is still there.
+	// down lets the dry-run through untouched: the re-seal marker is still
+	// there, and no verification warning came back.
 	if _, marked := obj.Annotations[v1alpha1.AnnotationReseal]; reseal && marked {
 		return nil, withHint(fmt.Errorf("%s/%s: the controller did not answer the re-seal request", obj.Namespace, obj.Name),
 			"check that seal-controller is running and its webhook is reachable, or re-seal offline with -i")
 	}
+	if !reseal && !sink.has(v1alpha1.WarningVerified) {
+		// verify prints it after the object's name.
+		return nil, withHint(errors.New("the controller did not answer the verify request"),
+			"check that seal-controller is running and its webhook is reachable; its webhooks fail open, so the API server admitted the object unchecked")
+	}
 	return obj, nil
+}
+
+// warningSinkKey is the context key of a request's warningSink.
+type warningSinkKey struct{}
+
+// warningSink collects the warnings of the requests made with its context.
+type warningSink struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (s *warningSink) has(msg string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Contains(s.msgs, msg)
+}
+
+// sinkWarnings is the client's warning handler: it hands each warning to
+// the sink of the request's context; warnings of other requests are
+// dropped, as they were before (seal logs nothing through client-go).
+type sinkWarnings struct{}
+
+func (sinkWarnings) HandleWarningHeaderWithContext(ctx context.Context, _ int, _, text string) {
+	if s, ok := ctx.Value(warningSinkKey{}).(*warningSink); ok {
+		s.mu.Lock()
+		s.msgs = append(s.msgs, text)
+		s.mu.Unlock()
+	}
 }
 
 // deniedPrefix starts the message of a request an admission webhook denied.

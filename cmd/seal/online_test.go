@@ -435,10 +435,10 @@ func TestOnlineBackupRestore(t *testing.T) {
 	waitSecret(t, fresh, "shop", "db", "password", "one", "")
 }
 
-// TestResealControllerDown: the webhooks fail open, so with no controller
-// answering, a re-seal dry-run comes back untouched. seal must say so and
-// leave the file as it was, never report success.
-func TestResealControllerDown(t *testing.T) {
+// TestControllerDown: the webhooks fail open, so with no controller
+// answering, a dry-run comes back unchecked. verify and reseal must say so
+// (reseal leaving the file as it was), never report success.
+func TestControllerDown(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
 	app := newNamespace(t, env, "shop")
 	dir := t.TempDir()
@@ -453,7 +453,11 @@ func TestResealControllerDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, code := runSeal(t, "--kubeconfig", env.Kubeconfig, "reseal", sealed)
+	stdout, stderr, code := runSeal(t, "--kubeconfig", env.Kubeconfig, "verify", sealed)
+	if code != 1 || !strings.Contains(stdout, "FAIL shop/db: the controller did not answer the verify request\n") || strings.Contains(stdout+stderr, "canary") {
+		t.Fatalf("verify with no controller: exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	_, stderr, code = runSeal(t, "--kubeconfig", env.Kubeconfig, "reseal", sealed)
 	if code == 0 || !strings.Contains(stderr, "did not answer the re-seal request") || strings.Contains(stderr, "canary") {
 		t.Fatalf("reseal with no controller: exit %d, stderr:\n%s", code, stderr)
 	}

@@ -37,8 +37,10 @@ stored and no plaintext leaves the cluster.
 It prints one line per object, "ok NAMESPACE/NAME" or
 "FAIL NAMESPACE/NAME: data key "KEY": REASON", and exits 1 if any failed.
 RBAC applies: the caller needs the right to create SealedSecrets in the
-namespace. The webhook's failure policy is Ignore: if seal-controller is
-down, the API server lets the dry-run through and verify says ok.`,
+namespace. The webhooks fail open (failure policy Ignore): if
+seal-controller does not answer, the API server lets the dry-run through
+unchecked, and verify reports "the controller did not answer" for the
+object instead of ok (an answer carries a warning naming seal-controller).`,
 		Example: `  seal verify k8s/prod/
   seal verify --context prod db.sealed.yaml`,
 		Args: cobra.MinimumNArgs(1),

@@ -59,6 +59,9 @@ func (v *validator) handle(req admission.Request, ss *v1alpha1.SealedSecret) adm
 	if msg := verifyValues(ss, old, ids); msg != "" {
 		return v.deny(req, msg)
 	}
+	if dryRun {
+		return admission.Allowed("").WithWarnings(v1alpha1.WarningVerified)
+	}
 	return admission.Allowed("")
 }
 

@@ -20,6 +20,13 @@ const (
 	AnnotationReseal = "sealkit.dev/reseal"
 )
 
+// WarningVerified is the admission warning seal-controller's validating
+// webhook returns on a server-side dry-run whose values all open where they
+// are applied. The webhooks fail open, so an API server that admits a
+// dry-run without it got no answer from seal-controller: `seal verify`
+// reports that instead of success.
+const WarningVerified = "sealkit: every value opens here (checked by seal-controller)"
+
 // ConditionReady is the condition type saying whether the Secret is in
 // place and current; its reason is one of the Reason constants.
 const ConditionReady = "Ready"
