@@ -1,15 +1,9 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
-	"filippo.io/age"
-	"filippo.io/age/armor"
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -141,28 +135,15 @@ func restoredSecret(ns string, e keyBackup, id *crypto.Identity) *corev1.Secret 
 
 // read decrypts and parses the backup file.
 func (o *keysRestoreOptions) read() ([]keyBackup, error) {
-	var ids []age.Identity
-	for _, p := range o.identityFiles {
-		f, err := os.Open(p)
-		if err != nil {
-			return nil, fileError(p, err)
-		}
-		got, err := age.ParseIdentities(f)
-		_ = f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("identity file %s: %w", p, err)
-		}
-		ids = append(ids, got...)
+	ids, err := readIdentityFiles(o.identityFiles)
+	if err != nil {
+		return nil, err
 	}
 	data, err := readFileBounded(o.file)
 	if err != nil {
 		return nil, err
 	}
-	var r io.Reader = bytes.NewReader(data)
-	if bytes.HasPrefix(bytes.TrimSpace(data), []byte(armor.Header)) {
-		r = armor.NewReader(bufio.NewReader(bytes.NewReader(data)))
-	}
-	dr, err := age.Decrypt(r, ids...)
+	dr, err := crypto.DecryptFile(data, ids)
 	if err != nil {
 		return nil, withHint(fmt.Errorf("%s: decrypting: %w", o.file, err),
 			"give the identity of the recipient the backup was made for")
