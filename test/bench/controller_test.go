@@ -44,6 +44,7 @@ import (
 
 var (
 	sizes       = flag.String("bench-n", "1000,10000", "comma-separated numbers of SealedSecrets")
+	rounds      = flag.Int("bench-rounds", 3, "rounds per size (the table gives each and the median ratio)")
 	unrelated   = flag.Int("bench-unrelated", 10000, "unrelated 4 KiB Secrets present")
 	out         = flag.String("bench-out", "", "also write the table to this file")
 	pprofListen = flag.String("bench-pprof", "127.0.0.1:18081", "with -bench-metrics: the controller's pprof address; a heap profile is saved in the temporary directory when done")
@@ -58,7 +59,7 @@ const (
 )
 
 type result struct {
-	n                 int
+	n, round          int
 	ctrlDur, plainDur time.Duration
 	rssKiB            int
 }
@@ -93,7 +94,9 @@ func BenchmarkController(b *testing.B) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		results = append(results, runOne(t, env, bin, admin, id, n))
+		for r := 1; r <= *rounds; r++ {
+			results = append(results, runOne(t, env, bin, admin, id, n, r))
+		}
 	}
 	table := format(results)
 	fmt.Print(table)
@@ -104,9 +107,12 @@ func BenchmarkController(b *testing.B) {
 	}
 }
 
-func runOne(t testing.TB, env *testenv.Env, bin string, admin client.Client, id *crypto.Identity, n int) result {
+// runOne is one round for n: n fresh SealedSecrets, the controller, then
+// the plain client; at the end the round's objects are deleted, so that the
+// next round's controller starts on its own n objects only.
+func runOne(t testing.TB, env *testenv.Env, bin string, admin client.Client, id *crypto.Identity, n, round int) result {
 	ctx := context.Background()
-	ns, plainNS := fmt.Sprintf("bench-%d", n), fmt.Sprintf("plain-%d", n)
+	ns, plainNS := fmt.Sprintf("bench-%d-%d", n, round), fmt.Sprintf("plain-%d-%d", n, round)
 	mkNamespace(t, admin, ns)
 	mkNamespace(t, admin, plainNS)
 	start := time.Now()
@@ -127,7 +133,7 @@ func runOne(t testing.TB, env *testenv.Env, bin string, admin client.Client, id 
 	cmd := exec.Command(bin, "--kubeconfig="+env.Kubeconfig, "--namespace="+controllerNS, "--leader-elect=false", "--enable-webhooks=false",
 		"--metrics-bind-address="+metricsAddr, "--pprof-bind-address="+pprofAddr, "--health-probe-bind-address=0", "--log-format=json",
 		fmt.Sprintf("--kube-api-qps=%d", qps), fmt.Sprintf("--kube-api-burst=%d", burst), fmt.Sprintf("--concurrency=%d", workers))
-	logPath := filepath.Join(os.TempDir(), fmt.Sprintf("seal-controller-%d.log", n))
+	logPath := filepath.Join(os.TempDir(), fmt.Sprintf("seal-controller-%d-%d.log", n, round))
 	logf, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
@@ -145,11 +151,11 @@ func runOne(t testing.TB, env *testenv.Env, bin string, admin client.Client, id 
 	stop := func() { once.Do(func() { _ = cmd.Process.Kill(); <-exited }) }
 	defer stop()
 	waitDone(t, admin, env.Config, ns, n, exited)
-	r := result{n: n, ctrlDur: time.Since(start), rssKiB: vmHWM(t, cmd.Process.Pid)}
+	r := result{n: n, round: round, ctrlDur: time.Since(start), rssKiB: vmHWM(t, cmd.Process.Pid)}
 	if *metrics != "" {
 		time.Sleep(2 * time.Second) // let asynchronous writes (events) finish
 		logMetrics(t, *metrics)
-		saveHeapProfile(t, *pprofListen, filepath.Join(os.TempDir(), fmt.Sprintf("seal-controller-heap-%d.pprof", n)))
+		saveHeapProfile(t, *pprofListen, filepath.Join(os.TempDir(), fmt.Sprintf("seal-controller-heap-%d-%d.pprof", n, round)))
 	}
 	stop()
 
@@ -180,7 +186,15 @@ func runOne(t testing.TB, env *testenv.Env, bin string, admin client.Client, id 
 		return plain.Status().Patch(ctx, ss, client.RawPatch("application/merge-patch+json", []byte(patch)))
 	})
 	r.plainDur = time.Since(start)
-	t.Logf("N=%d: controller %s, plain client %s, peak RSS %d KiB", n, r.ctrlDur, r.plainDur, r.rssKiB)
+	t.Logf("N=%d round %d: controller %s, plain client %s, peak RSS %d KiB", n, round, r.ctrlDur, r.plainDur, r.rssKiB)
+	for _, c := range []struct {
+		obj client.Object
+		ns  string
+	}{{&v1alpha1.SealedSecret{}, ns}, {&corev1.Secret{}, ns}, {&v1alpha1.SealedSecret{}, plainNS}, {&corev1.Secret{}, plainNS}} {
+		if err := admin.DeleteAllOf(ctx, c.obj, client.InNamespace(c.ns)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return r
 }
 
@@ -403,12 +417,28 @@ func parallel(n, w int, f func(i int) error) {
 
 func format(rs []result) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-7s %-14s %-14s %-14s %-14s %-6s %s\n", "N", "controller", "ctrl obj/s", "plain client", "plain obj/s", "ratio", "peak RSS")
-	for _, r := range rs {
-		cr := float64(r.n) / r.ctrlDur.Seconds()
-		pr := float64(r.n) / r.plainDur.Seconds()
-		fmt.Fprintf(&b, "%-7d %-14s %-14.0f %-14s %-14.0f %-6.2f %.1f MiB\n", r.n, r.ctrlDur.Round(time.Millisecond), cr,
-			r.plainDur.Round(time.Millisecond), pr, cr/pr, float64(r.rssKiB)/1024)
+	fmt.Fprintf(&b, "%-7s %-6s %-14s %-11s %-14s %-12s %-6s %s\n", "N", "round", "controller", "ctrl obj/s", "plain client", "plain obj/s", "ratio", "peak RSS")
+	for i, r := range rs {
+		fmt.Fprintf(&b, "%-7d %-6d %-14s %-11.0f %-14s %-12.0f %-6.2f %.1f MiB\n", r.n, r.round, r.ctrlDur.Round(time.Millisecond), r.rate(r.ctrlDur),
+			r.plainDur.Round(time.Millisecond), r.rate(r.plainDur), r.ratio(), float64(r.rssKiB)/1024)
+		if i+1 == len(rs) || rs[i+1].n != r.n {
+			var ratios []float64
+			peak := 0
+			for _, o := range rs {
+				if o.n == r.n {
+					ratios = append(ratios, o.ratio())
+					peak = max(peak, o.rssKiB)
+				}
+			}
+			slices.Sort(ratios)
+			fmt.Fprintf(&b, "%-7d median ratio %.2f over %d rounds (lowest %.2f), highest peak RSS %.1f MiB\n",
+				r.n, ratios[len(ratios)/2], len(ratios), ratios[0], float64(peak)/1024)
+		}
 	}
 	return b.String()
 }
+
+func (r result) rate(d time.Duration) float64 { return float64(r.n) / d.Seconds() }
+
+// ratio is the controller's rate over the plain client's.
+func (r result) ratio() float64 { return r.rate(r.ctrlDur) / r.rate(r.plainDur) }
