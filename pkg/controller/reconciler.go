@@ -88,7 +88,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	// The cache holds SealedSecrets' metadata only (ciphertexts are large):
 	// it tells whether the object is there, and the object itself, spec and
 	// status, is read once from the API server (at start, in pages).
-	pre := r.prefetch.take(ctx, req.NamespacedName)
+	pre, later := r.prefetch.take(ctx, req.NamespacedName)
+	if later {
+		return ctrl.Result{}, nil // its page, being read, queues it again
+	}
 	m := sealedSecretMetadata()
 	if err := r.client.Get(ctx, req.NamespacedName, m); err != nil {
 		if apierrors.IsNotFound(err) {

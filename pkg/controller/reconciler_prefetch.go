@@ -29,24 +29,23 @@ const prefetchPriority = 10
 
 // prefetch reads the SealedSecrets a starting controller must look at in
 // pages instead of one GET each: the cache holds their metadata only, and at
-// start every one of them is reconciled. Each page is handed to the
-// reconciler through the queue, at a priority above the informer's initial
-// events, so that workers take the objects in the order they were read; a
-// reconcile takes its object at most once, and only if it is the very
-// version the cache shows. Anything else (a page not read yet, an object
-// changed since) is read with a GET, as it always is after start.
+// start every one of them is reconciled. The objects the cache knows at
+// start are pending; a reconcile of a pending object ends at once, and its
+// page, when read, queues it again (at a priority above events) with the
+// object. A reconcile takes a prefetched object once, and only if it is the
+// very version the cache shows. Anything else (an object created or changed
+// since) is read with a GET, as it always is after start.
 type prefetch struct {
 	reader client.Reader
 	cache  client.Reader
 	keys   keySource
 
-	mu    sync.Mutex
-	objs  map[types.NamespacedName]*v1alpha1.SealedSecret
-	seen  map[types.NamespacedName]bool // reconciled before their page came; nil when the listing ended
-	taken chan struct{}
-	// ready is closed once the first page is enqueued or the listing
-	// ended: until then, reconciles wait rather than read alone what the
-	// page brings.
+	mu      sync.Mutex
+	pending map[types.NamespacedName]bool // known at start, page not read yet; nil once the listing ended
+	objs    map[types.NamespacedName]*v1alpha1.SealedSecret
+	taken   chan struct{}
+	// ready is closed once pending is known (or the listing ended): until
+	// then, reconciles wait.
 	ready     chan struct{}
 	readyOnce sync.Once
 }
@@ -55,42 +54,39 @@ func newPrefetch(reader, cache client.Reader, keys keySource) *prefetch {
 	return &prefetch{
 		reader: reader, cache: cache, keys: keys,
 		objs:  map[types.NamespacedName]*v1alpha1.SealedSecret{},
-		seen:  map[types.NamespacedName]bool{},
 		taken: make(chan struct{}, 1),
 		ready: make(chan struct{}),
 	}
 }
 
-// take returns the prefetched SealedSecret of key, once, or nil. Before the
-// first page is there, it waits for it.
-func (p *prefetch) take(ctx context.Context, key types.NamespacedName) *v1alpha1.SealedSecret {
+// take returns the prefetched SealedSecret of key, once, or nil; later is
+// true while key's page is still to be read: the reconcile should end, the
+// page will queue it again.
+func (p *prefetch) take(ctx context.Context, key types.NamespacedName) (ss *v1alpha1.SealedSecret, later bool) {
 	select {
 	case <-p.ready:
 	case <-ctx.Done():
-		return nil
+		return nil, false
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	ss, ok := p.objs[key]
 	if !ok {
-		if p.seen != nil {
-			p.seen[key] = true // a page read later must not bring it back
-		}
-		return nil
+		return nil, p.pending[key]
 	}
 	delete(p.objs, key)
 	select {
 	case p.taken <- struct{}{}:
 	default:
 	}
-	return ss
+	return ss, false
 }
 
 // run lists, namespace by namespace, the SealedSecrets the cache knows of,
 // in pages, and enqueues each page once there is room for it. It gives up
 // quietly on an error: reconciles then read objects one by one.
 func (p *prefetch) run(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], keysChanged <-chan struct{}) {
-	defer p.end()
+	defer p.end(q)
 	log := ctrl.LoggerFrom(ctx).WithName("prefetch")
 	// A reconcile without keys only waits for them: do not spend the
 	// objects on it.
@@ -107,12 +103,20 @@ func (p *prefetch) run(ctx context.Context, q workqueue.TypedRateLimitingInterfa
 		log.Error(err, "listing SealedSecrets from the cache")
 		return
 	}
+	pending := make(map[types.NamespacedName]bool, len(meta.Items))
 	var namespaces []string
 	for i := range meta.Items {
-		namespaces = append(namespaces, meta.Items[i].Namespace)
+		m := &meta.Items[i]
+		pending[client.ObjectKeyFromObject(m)] = true
+		namespaces = append(namespaces, m.Namespace)
 	}
 	slices.Sort(namespaces)
 	namespaces = slices.Compact(namespaces)
+	p.mu.Lock()
+	p.pending = pending
+	p.mu.Unlock()
+	p.readyOnce.Do(func() { close(p.ready) })
+
 	n := 0
 	for _, ns := range namespaces {
 		cont := ""
@@ -134,8 +138,8 @@ func (p *prefetch) run(ctx context.Context, q workqueue.TypedRateLimitingInterfa
 	log.V(1).Info("prefetched", "sealedSecrets", n, "namespaces", len(namespaces))
 }
 
-// put waits until at most one page is held, then holds items and enqueues
-// them.
+// put waits until at most one page is held, then holds the pending items
+// and enqueues them.
 func (p *prefetch) put(ctx context.Context, items []v1alpha1.SealedSecret, q workqueue.TypedRateLimitingInterface[reconcile.Request]) bool {
 	for {
 		p.mu.Lock()
@@ -154,9 +158,10 @@ func (p *prefetch) put(ctx context.Context, items []v1alpha1.SealedSecret, q wor
 	p.mu.Lock()
 	for i := range items {
 		key := client.ObjectKeyFromObject(&items[i])
-		if p.seen[key] {
-			continue
+		if !p.pending[key] {
+			continue // created since start: its own event brings it
 		}
+		delete(p.pending, key)
 		p.objs[key] = &items[i]
 		reqs = append(reqs, reconcile.Request{NamespacedName: key})
 	}
@@ -168,15 +173,20 @@ func (p *prefetch) put(ctx context.Context, items []v1alpha1.SealedSecret, q wor
 			q.Add(req)
 		}
 	}
-	p.readyOnce.Do(func() { close(p.ready) })
 	return true
 }
 
-// end stops recording keys seen; objects still held are taken by the
-// reconciles already enqueued for them.
-func (p *prefetch) end() {
+// end queues the objects still pending, whose reconciles were put off for a
+// page that will not come (an error; objects deleted since start), and lets
+// reconciles read alone from now on. Objects still held are taken by the
+// reconciles already queued for them.
+func (p *prefetch) end(q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 	p.mu.Lock()
-	p.seen = nil
+	left := p.pending
+	p.pending = nil
 	p.mu.Unlock()
 	p.readyOnce.Do(func() { close(p.ready) })
+	for key := range left {
+		q.Add(reconcile.Request{NamespacedName: key})
+	}
 }

@@ -63,6 +63,9 @@ type ctrlOpts struct {
 	namespace      string       // controller namespace
 	watch          []string
 	leaderElection bool
+	// prefetchReader, if set, wraps the reader the start-up prefetch lists
+	// with.
+	prefetchReader func(client.Reader) client.Reader
 }
 
 // startController starts the controller and stops it when the test ends
@@ -88,6 +91,9 @@ func startController(t *testing.T, env *testenv.Env, o ctrlOpts) *sealController
 	rec, err := setupReconciler(mgr, keys, ReconcilerOptions{ConflictRetry: time.Second})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.prefetchReader != nil {
+		rec.prefetch.reader = o.prefetchReader(rec.prefetch.reader)
 	}
 	sc := &sealController{keys: keys, rec: rec, logs: logs, stop: runManager(t, mgr)}
 	t.Cleanup(func() {
