@@ -1,12 +1,8 @@
 package controller
 
 import (
-	"sync"
-	"sync/atomic"
-
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/utils/clock"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/sealkit/sealkit/pkg/keyring"
 )
@@ -35,9 +31,7 @@ var (
 
 // keyCollector reports the gauges from the KeyStore at scrape time, so ages
 // are current without a ticking goroutine.
-type keyCollector struct {
-	src atomic.Pointer[keyMetricsSource]
-}
+type keyCollector struct{ scraped[keyMetricsSource] }
 
 // keyMetricsSource is what keyCollector reads, swapped as one so that a scrape
 // never pairs one setup's store with another's clock.
@@ -46,18 +40,12 @@ type keyMetricsSource struct {
 	clock clock.PassiveClock
 }
 
-var (
-	keyMetrics     keyCollector
-	keyMetricsOnce sync.Once
-)
+var keyMetrics keyCollector
 
-// registerKeyMetrics registers the key metrics once per process and points
-// the gauges at store (the latest one set up: one per process in production).
+// registerKeyMetrics registers the key metrics and points the gauges at
+// store.
 func registerKeyMetrics(store *KeyStore, c clock.PassiveClock) {
-	keyMetrics.src.Store(&keyMetricsSource{store: store, clock: c})
-	keyMetricsOnce.Do(func() {
-		metrics.Registry.MustRegister(&keyMetrics, keyRotations, keyManagerErrors, keyLoadErrors)
-	})
+	keyMetrics.set(&keyMetricsSource{store: store, clock: c}, &keyMetrics, keyRotations, keyManagerErrors, keyLoadErrors)
 }
 
 func (c *keyCollector) Describe(ch chan<- *prometheus.Desc) {

@@ -82,27 +82,34 @@ func (u *keyUsage) counts() map[string]int {
 	return n
 }
 
-type usageCollector struct{ usage atomic.Pointer[keyUsage] }
+// scraped is what a collector reports from at scrape time: the latest one
+// set up (one per process in production; tests set up several), so that
+// the collector itself is registered once.
+type scraped[T any] struct {
+	src  atomic.Pointer[T]
+	once sync.Once
+}
 
-var (
-	usageMetrics     usageCollector
-	usageMetricsOnce sync.Once
-)
+// set points the collector at src and registers collectors, the first time.
+func (s *scraped[T]) set(src *T, collectors ...prometheus.Collector) {
+	s.src.Store(src)
+	s.once.Do(func() { metrics.Registry.MustRegister(collectors...) })
+}
 
-// registerReconcilerMetrics registers the metrics once per process and
-// points the gauge at u (the latest reconciler set up: one per process in
-// production).
+type usageCollector struct{ scraped[keyUsage] }
+
+var usageMetrics usageCollector
+
+// registerReconcilerMetrics registers the reconciler's metrics and points
+// the gauge at u.
 func registerReconcilerMetrics(u *keyUsage) {
-	usageMetrics.usage.Store(u)
-	usageMetricsOnce.Do(func() {
-		metrics.Registry.MustRegister(&usageMetrics, unsealTotal, decryptOps, secretWrites)
-	})
+	usageMetrics.set(u, &usageMetrics, unsealTotal, decryptOps, secretWrites)
 }
 
 func (c *usageCollector) Describe(ch chan<- *prometheus.Desc) { ch <- byKeyDesc }
 
 func (c *usageCollector) Collect(ch chan<- prometheus.Metric) {
-	u := c.usage.Load()
+	u := c.src.Load()
 	if u == nil {
 		return
 	}

@@ -2,11 +2,8 @@ package controller
 
 import (
 	"crypto/tls"
-	"sync"
-	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
 var certExpiryDesc = prometheus.NewDesc("sealkit_webhook_certificate_expiry_timestamp_seconds",
@@ -14,21 +11,12 @@ var certExpiryDesc = prometheus.NewDesc("sealkit_webhook_certificate_expiry_time
 
 // certCollector reports, at scrape time, the certificate the webhook server
 // hands out now: what clients see, not what the Secret holds.
-type certCollector struct {
-	src atomic.Pointer[servingCert]
-}
+type certCollector struct{ scraped[servingCert] }
 
-var (
-	certMetrics     certCollector
-	certMetricsOnce sync.Once
-)
+var certMetrics certCollector
 
-// registerCertMetrics registers the certificate gauge once per process and
-// points it at c (the latest one set up: one per process in production).
-func registerCertMetrics(c *servingCert) {
-	certMetrics.src.Store(c)
-	certMetricsOnce.Do(func() { metrics.Registry.MustRegister(&certMetrics) })
-}
+// registerCertMetrics registers the certificate gauge and points it at c.
+func registerCertMetrics(c *servingCert) { certMetrics.set(c, &certMetrics) }
 
 func (c *certCollector) Describe(ch chan<- *prometheus.Desc) { ch <- certExpiryDesc }
 
