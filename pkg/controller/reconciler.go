@@ -92,12 +92,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if later {
 		return ctrl.Result{}, nil // its page, being read, queues it again
 	}
-	m := sealedSecretMetadata()
-	if err := r.client.Get(ctx, req.NamespacedName, m); err != nil {
+	// A SealedSecret that is gone no longer uses any key.
+	gone := func(err error) (ctrl.Result, error) {
 		if apierrors.IsNotFound(err) {
 			r.usage.set(req.NamespacedName, nil)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	m := sealedSecretMetadata()
+	if err := r.client.Get(ctx, req.NamespacedName, m); err != nil {
+		return gone(err)
 	}
 	if !m.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil // the garbage collector removes the Secret
@@ -110,10 +114,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	}
 	ss, err := r.readSealedSecret(ctx, req.NamespacedName, m, pre)
 	if err != nil {
-		if apierrors.IsNotFound(err) {
-			r.usage.set(req.NamespacedName, nil)
-		}
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		return gone(err)
 	}
 	if !ss.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
@@ -243,6 +244,15 @@ func sealedSecretMetadata() *metav1.PartialObjectMetadata {
 	m := &metav1.PartialObjectMetadata{}
 	m.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("SealedSecret"))
 	return m
+}
+
+// cachedSealedSecrets lists the metadata of every SealedSecret in cache.
+// The items are the cache's own: read them, never change them.
+func cachedSealedSecrets(ctx context.Context, cache client.Reader) ([]metav1.PartialObjectMetadata, error) {
+	list := &metav1.PartialObjectMetadataList{}
+	list.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("SealedSecretList"))
+	err := cache.List(ctx, list, client.UnsafeDisableDeepCopy)
+	return list.Items, err
 }
 
 func identityByID(ids []*crypto.Identity, keyID string) *crypto.Identity {

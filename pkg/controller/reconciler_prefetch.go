@@ -5,7 +5,6 @@ import (
 	"slices"
 	"sync"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/ptr"
@@ -97,16 +96,15 @@ func (p *prefetch) run(ctx context.Context, q workqueue.TypedRateLimitingInterfa
 		case <-keysChanged:
 		}
 	}
-	meta := &metav1.PartialObjectMetadataList{}
-	meta.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("SealedSecretList"))
-	if err := p.cache.List(ctx, meta, client.UnsafeDisableDeepCopy); err != nil {
+	items, err := cachedSealedSecrets(ctx, p.cache)
+	if err != nil {
 		log.Error(err, "listing SealedSecrets from the cache")
 		return
 	}
-	pending := make(map[types.NamespacedName]bool, len(meta.Items))
+	pending := make(map[types.NamespacedName]bool, len(items))
 	var namespaces []string
-	for i := range meta.Items {
-		m := &meta.Items[i]
+	for i := range items {
+		m := &items[i]
 		pending[client.ObjectKeyFromObject(m)] = true
 		namespaces = append(namespaces, m.Namespace)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -80,15 +79,14 @@ func (r *Reconciler) watchKeys(ctx context.Context, changed <-chan struct{}, q w
 		for _, id := range r.keys.Identities() {
 			loaded[string(id.KeyID())] = true
 		}
-		list := &metav1.PartialObjectMetadataList{}
-		list.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("SealedSecretList"))
-		if err := r.client.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
+		items, err := cachedSealedSecrets(ctx, r.client)
+		if err != nil {
 			log.Error(err, "listing SealedSecrets after a key change")
 			continue
 		}
 		n := 0
-		for i := range list.Items {
-			nn := client.ObjectKeyFromObject(&list.Items[i])
+		for i := range items {
+			nn := client.ObjectKeyFromObject(&items[i])
 			if r.usage.affectedByKeys(nn, loaded) {
 				q.Add(reconcile.Request{NamespacedName: nn})
 				n++
