@@ -204,6 +204,10 @@ func runOne(t testing.TB, env *testenv.Env, bin string, admin client.Client, id 
 // are listed as a table (name and Ready columns, not 13 KB objects) only
 // once every Secret exists.
 func waitDone(t testing.TB, c client.Client, cfg *rest.Config, ns string, n int, exited <-chan struct{}) {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(30 * time.Minute)
 	ctx := context.Background()
 	for time.Now().Before(deadline) {
@@ -226,7 +230,7 @@ func waitDone(t testing.TB, c client.Client, cfg *rest.Config, ns string, n int,
 			}
 			count = len(secrets.Items)
 		}
-		if count >= n && readyCount(t, cfg, ns) >= n {
+		if count >= n && readyCount(t, cs.RESTClient(), ns) >= n {
 			return
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -236,12 +240,8 @@ func waitDone(t testing.TB, c client.Client, cfg *rest.Config, ns string, n int,
 
 // readyCount counts the SealedSecrets of ns whose Ready column (the CRD's
 // printer column) is True.
-func readyCount(t testing.TB, cfg *rest.Config, ns string) int {
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := cs.RESTClient().Get().AbsPath("/apis", v1alpha1.GroupVersion.Group, v1alpha1.GroupVersion.Version, "namespaces", ns, "sealedsecrets").
+func readyCount(t testing.TB, rc rest.Interface, ns string) int {
+	raw, err := rc.Get().AbsPath("/apis", v1alpha1.GroupVersion.Group, v1alpha1.GroupVersion.Version, "namespaces", ns, "sealedsecrets").
 		SetHeader("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").DoRaw(context.Background())
 	if err != nil {
 		t.Fatal(err)
