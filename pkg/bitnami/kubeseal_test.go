@@ -175,4 +175,3 @@ func TestKubesealRaw(t *testing.T) {
 		}
 	}
 }
-
