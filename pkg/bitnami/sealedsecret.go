@@ -123,9 +123,13 @@ func (ss *SealedSecret) Unseal(keys []*PrivateKey) (*corev1.Secret, []*PrivateKe
 		s.Immutable = ptr.To(*ss.Spec.Template.Immutable)
 	}
 	label := ss.Scope().Label(ss.Namespace, ss.Name)
+	// kubeseal seals all values of an object to one key, and a wrong key
+	// costs a whole RSA decryption: try the key that opened the last value
+	// first. A controller that rotated monthly for two years has 24 keys.
+	order := slices.Clone(keys)
 	var used []*PrivateKey
 	for _, key := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
-		value, k, err := OpenValue(ss.Spec.EncryptedData[key], label, keys)
+		value, k, err := OpenValue(ss.Spec.EncryptedData[key], label, order)
 		if err != nil {
 			clearData(s)
 			return nil, nil, fmt.Errorf("bitnami sealedsecret %s: %w", ss.ObjectName(), &sealed.ValueError{Key: key, Err: err})
@@ -134,8 +138,17 @@ func (ss *SealedSecret) Unseal(keys []*PrivateKey) (*corev1.Secret, []*PrivateKe
 		if !slices.Contains(used, k) {
 			used = append(used, k)
 		}
+		moveToFront(order, k)
 	}
 	return s, used, nil
+}
+
+// moveToFront moves k to the front of keys, keeping the others' order.
+func moveToFront(keys []*PrivateKey, k *PrivateKey) {
+	if i := slices.Index(keys, k); i > 0 {
+		copy(keys[1:i+1], keys[:i])
+		keys[0] = k
+	}
 }
 
 // clearData overwrites the values of s.

@@ -20,6 +20,11 @@ type Result struct {
 	// Notes tell the user what the migration could not carry over or what
 	// they should do next, one line each; they never hold a value.
 	Notes []string
+	// OpenedWith are the Bitnami keys that opened the values. Kubeseal seals
+	// a repository's objects mostly to the same key and a wrong key costs an
+	// RSA decryption, so a caller converting many objects does well to try
+	// these first for the next one.
+	OpenedWith []*bitnami.PrivateKey
 }
 
 // FromBitnami converts a Bitnami SealedSecret into a sealkit one: same name,
@@ -58,7 +63,7 @@ func FromBitnami(ss *bitnami.SealedSecret, keys []*bitnami.PrivateKey, recipient
 			notes = append(notes, fmt.Sprintf("opened with %s, labelled compromised: change these values at their source, migrating does not make them secret again", k.Source))
 		}
 	}
-	return &Result{SealedSecret: out, Notes: notes}, nil
+	return &Result{SealedSecret: out, Notes: notes, OpenedWith: used}, nil
 }
 
 // withoutBitnami returns annotations without Bitnami's. The scope

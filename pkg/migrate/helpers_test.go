@@ -125,3 +125,17 @@ func identities(t testing.TB, n int) ([]*crypto.Identity, []*crypto.Recipient) {
 	}
 	return ids, rs
 }
+
+// parseRSA reads a PKCS#1 PEM key, for tests that make its certificate.
+func parseRSA(t testing.TB, pemKey []byte) *rsa.PrivateKey {
+	t.Helper()
+	block, _ := pem.Decode(pemKey)
+	if block == nil {
+		t.Fatal("no PEM block")
+	}
+	key, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
