@@ -33,9 +33,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/sealkit/sealkit/internal/controller"
+	"github.com/sealkit/sealkit/internal/controller/reconciler"
 	kscheme "github.com/sealkit/sealkit/internal/scheme"
 	"github.com/sealkit/sealkit/internal/testenv"
-	"github.com/sealkit/sealkit/pkg/controller"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/sealed"
@@ -55,7 +56,7 @@ const (
 	controllerNS = "sealkit-system"
 	qps          = controller.DefaultQPS
 	burst        = controller.DefaultBurst
-	workers      = controller.DefaultConcurrency
+	workers      = reconciler.DefaultConcurrency
 )
 
 type result struct {
