@@ -31,4 +31,3 @@ func TestTransformDropsLastApplied(t *testing.T) {
 		t.Error("managed fields kept in cache")
 	}
 }
-
