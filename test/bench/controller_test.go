@@ -39,6 +39,7 @@ import (
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/keysecret"
 	"github.com/sealkit/sealkit/pkg/sealed"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
@@ -340,11 +341,11 @@ func createKey(t testing.TB, c client.Client) *crypto.Identity {
 	s := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:   controllerNS,
-			Name:        keyring.KeySecretPrefix + string(id.KeyID()),
-			Labels:      map[string]string{keyring.LabelKey: "true", keyring.LabelKeyState: string(keyring.StateActive)},
-			Annotations: map[string]string{keyring.AnnotationKeyID: string(id.KeyID()), keyring.AnnotationCreated: time.Now().UTC().Format(time.RFC3339)},
+			Name:        keysecret.NamePrefix + string(id.KeyID()),
+			Labels:      map[string]string{keysecret.LabelKey: "true", keysecret.LabelState: string(keyring.StateActive)},
+			Annotations: map[string]string{keysecret.AnnotationKeyID: string(id.KeyID()), keysecret.AnnotationCreated: time.Now().UTC().Format(time.RFC3339)},
 		},
-		Data: map[string][]byte{keyring.KeyDataIdentity: []byte(id.String())},
+		Data: map[string][]byte{keysecret.DataIdentity: []byte(id.String())},
 	}
 	if err := c.Create(context.Background(), s); err != nil {
 		t.Fatal(err)

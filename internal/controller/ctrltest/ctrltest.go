@@ -22,6 +22,7 @@ import (
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/keysecret"
 )
 
 // Names manifests/ gives the controller.
@@ -106,7 +107,7 @@ func ApplyManifests(t testing.TB, env *testenv.Env) {
 // PatchKey applies a merge patch to the key Secret of id in ns.
 func PatchKey(t testing.TB, env *testenv.Env, ns string, id crypto.KeyID, patch string) {
 	t.Helper()
-	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: keyring.KeySecretPrefix + string(id)}}
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: keysecret.NamePrefix + string(id)}}
 	if err := env.Client.Patch(context.Background(), s, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
 		t.Fatal(err)
 	}
@@ -115,5 +116,5 @@ func PatchKey(t testing.TB, env *testenv.Env, ns string, id crypto.KeyID, patch 
 // SetKeyState labels the key Secret of id in ns with state st.
 func SetKeyState(t testing.TB, env *testenv.Env, ns string, id crypto.KeyID, st keyring.State) {
 	t.Helper()
-	PatchKey(t, env, ns, id, fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, keyring.LabelKeyState, st))
+	PatchKey(t, env, ns, id, fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, keysecret.LabelState, st))
 }

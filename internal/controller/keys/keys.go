@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
-	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/keysecret"
 )
 
 // DefaultRotationPeriod is the key rotation period when Options leaves it
@@ -45,10 +45,10 @@ type Options struct {
 
 // Setup registers the key machinery with mgr and returns the Store the
 // reconciler opens values with. On every replica a controller loads the key
-// Secrets of opts.Namespace (label [keyring.LabelKey]) into the store, so keys
+// Secrets of opts.Namespace (see [keysecret.IsKey]) into the store, so keys
 // created, imported or relabelled while running are picked up at once. On
 // the leader only, a key manager generates the first key, rotates (period,
-// [keyring.AnnotationRotate], compromised active key) and publishes the keyring
+// [keysecret.AnnotationRotate], compromised active key) and publishes the keyring
 // ConfigMap. A readiness check "keys" fails until an active key is loaded.
 func Setup(mgr ctrl.Manager, opts Options) (*Store, error) {
 	if opts.Namespace == "" {
@@ -105,6 +105,6 @@ func Setup(mgr ctrl.Manager, opts Options) (*Store, error) {
 // whatever else the manager's cache holds.
 func isKeySecret(namespace string) predicate.Predicate {
 	return predicate.NewPredicateFuncs(func(o client.Object) bool {
-		return o.GetNamespace() == namespace && o.GetLabels()[keyring.LabelKey] == "true"
+		return o.GetNamespace() == namespace && keysecret.IsKey(o)
 	})
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/keysecret"
 )
 
 // logSink collects a manager's log lines so tests can assert what was said.
@@ -94,7 +95,7 @@ func startKeys(t *testing.T, env *testenv.Env, ns string, o keysOpts) *keysContr
 		Logger: logs.logger(),
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}: {Namespaces: map[string]cache.Config{
-				ns: {LabelSelector: labels.SelectorFromSet(labels.Set{keyring.LabelKey: "true"})},
+				ns: {LabelSelector: labels.SelectorFromSet(labels.Set{keysecret.LabelKey: "true"})},
 			}},
 		}},
 		Metrics:                       metricsserver.Options{BindAddress: "0"},
@@ -137,7 +138,7 @@ func startKeys(t *testing.T, env *testenv.Env, ns string, o keysOpts) *keysContr
 func keySecrets(t *testing.T, env *testenv.Env, ns string) []corev1.Secret {
 	t.Helper()
 	var list corev1.SecretList
-	if err := env.Client.List(context.Background(), &list, client.InNamespace(ns), client.MatchingLabels{keyring.LabelKey: "true"}); err != nil {
+	if err := env.Client.List(context.Background(), &list, client.InNamespace(ns), client.MatchingLabels{keysecret.LabelKey: "true"}); err != nil {
 		t.Fatal(err)
 	}
 	return list.Items
@@ -148,7 +149,7 @@ func states(t *testing.T, env *testenv.Env, ns string) map[crypto.KeyID]keyring.
 	t.Helper()
 	m := map[crypto.KeyID]keyring.State{}
 	for _, s := range keySecrets(t, env, ns) {
-		m[crypto.KeyID(s.Annotations[keyring.AnnotationKeyID])] = keyring.State(s.Labels[keyring.LabelKeyState])
+		m[crypto.KeyID(s.Annotations[keysecret.AnnotationKeyID])] = keyring.State(s.Labels[keysecret.LabelState])
 	}
 	return m
 }
@@ -199,13 +200,13 @@ func TestKeysFirstStart(t *testing.T) {
 		t.Fatalf("got %d key secrets, want 1", len(secrets))
 	}
 	s := secrets[0]
-	if s.Labels[keyring.LabelKeyState] != string(keyring.StateActive) || s.Annotations[keyring.AnnotationKeyID] != string(active.KeyID()) {
+	if s.Labels[keysecret.LabelState] != string(keyring.StateActive) || s.Annotations[keysecret.AnnotationKeyID] != string(active.KeyID()) {
 		t.Errorf("key secret labels %v annotations %v, want active %s", s.Labels, s.Annotations, active.KeyID())
 	}
 	if s.Immutable == nil || !*s.Immutable {
 		t.Error("key secret is not immutable")
 	}
-	if _, err := time.Parse(time.RFC3339, s.Annotations[keyring.AnnotationCreated]); err != nil {
+	if _, err := time.Parse(time.RFC3339, s.Annotations[keysecret.AnnotationCreated]); err != nil {
 		t.Errorf("created annotation: %v", err)
 	}
 	if !active.Recipient().PostQuantum() {
@@ -299,7 +300,7 @@ func TestKeysRotateAnnotation(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctrltest.PatchKey(t, env, ns, old.KeyID(), fmt.Sprintf(`{"metadata":{"annotations":{%q:"1"}}}`, keyring.AnnotationRotate))
+	ctrltest.PatchKey(t, env, ns, old.KeyID(), fmt.Sprintf(`{"metadata":{"annotations":{%q:"1"}}}`, keysecret.AnnotationRotate))
 	testenv.Eventually(t, "a new active key", func() bool { return activeID(kc.store) != old.KeyID() && kc.store.Active() != nil })
 	newID := activeID(kc.store)
 	testenv.Eventually(t, "the old key retained", func() bool { return states(t, env, ns)[old.KeyID()] == keyring.StateRetained })
@@ -336,10 +337,10 @@ func TestKeysRotatePeriod(t *testing.T) {
 	testenv.Eventually(t, "rotation after the period", func() bool { return activeID(kc.store) != first })
 	testenv.Eventually(t, "the old key retained", func() bool { return states(t, env, ns)[first] == keyring.StateRetained })
 	var s corev1.Secret
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: keyring.KeySecretPrefix + string(activeID(kc.store))}, &s); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: keysecret.NamePrefix + string(activeID(kc.store))}, &s); err != nil {
 		t.Fatal(err)
 	}
-	created, _ := time.Parse(time.RFC3339, s.Annotations[keyring.AnnotationCreated])
+	created, _ := time.Parse(time.RFC3339, s.Annotations[keysecret.AnnotationCreated])
 	if !created.Equal(fc.Now()) {
 		t.Errorf("new key created %s, want the clock's %s", created, fc.Now())
 	}
@@ -382,7 +383,7 @@ func TestKeysRetired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctrltest.PatchKey(t, env, ns, old, fmt.Sprintf(`{"metadata":{"annotations":{%q:"now"}}}`, keyring.AnnotationRotate))
+	ctrltest.PatchKey(t, env, ns, old, fmt.Sprintf(`{"metadata":{"annotations":{%q:"now"}}}`, keysecret.AnnotationRotate))
 	testenv.Eventually(t, "the old key retained", func() bool { return states(t, env, ns)[old] == keyring.StateRetained })
 
 	ctrltest.SetKeyState(t, env, ns, old, keyring.StateRetired)
@@ -415,9 +416,8 @@ func importKey(t *testing.T, env *testenv.Env, ns, name string, st keyring.State
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newKeySecret(ns, id, created)
+	s := keysecret.New(ns, id, created, st)
 	s.Name = name
-	s.Labels[keyring.LabelKeyState] = string(st)
 	if err := env.Client.Create(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}
@@ -453,7 +453,7 @@ func TestKeysTwoActiveFound(t *testing.T) {
 	testenv.Eventually(t, "the older key relabelled retained", func() bool {
 		var s corev1.Secret
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "restored-older"}, &s)
-		return err == nil && s.Labels[keyring.LabelKeyState] == string(keyring.StateRetained)
+		return err == nil && s.Labels[keysecret.LabelState] == string(keyring.StateRetained)
 	})
 	if got := ids(kc.store.Identities()); len(got) != 2 || got[1] != older.KeyID() {
 		t.Errorf("Identities() = %v, want [%s %s]", got, newer.KeyID(), older.KeyID())

@@ -2,14 +2,10 @@ package keys
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/go-logr/logr"
-	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/sealkit/sealkit/pkg/keyring"
 )
 
 // keyLoader reloads the Store from the cached key Secrets. Whichever key
@@ -23,12 +19,11 @@ type keyLoader struct {
 }
 
 func (l *keyLoader) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result, error) {
-	var list corev1.SecretList
-	err := l.client.List(ctx, &list, client.InNamespace(l.namespace), client.MatchingLabels{keyring.LabelKey: "true"})
+	set, err := listKeys(ctx, l.client, l.namespace)
 	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("listing key secrets in %s: %w", l.namespace, err)
+		return ctrl.Result{}, err
 	}
-	keys := parseKeySecrets(l.log, list.Items)
-	l.store.set(keys)
+	report(set, l.log)
+	l.store.set(set.Keys)
 	return ctrl.Result{}, nil
 }

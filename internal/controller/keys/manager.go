@@ -16,6 +16,7 @@ import (
 
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/keysecret"
 )
 
 // keyResync bounds how long the key manager sleeps (in real time): it
@@ -82,31 +83,29 @@ func (m *keyManager) sync(ctx context.Context) (time.Duration, error) {
 		return 0, err
 	}
 	for _, k := range keys {
-		if k.state == keyring.StateActive {
-			return max(k.created.Add(m.period).Sub(m.clock.Now()), 0), nil
+		if k.State == keyring.StateActive {
+			return max(k.Created.Add(m.period).Sub(m.clock.Now()), 0), nil
 		}
 	}
 	return keyResync, nil
 }
 
-func (m *keyManager) list(ctx context.Context) ([]key, error) {
-	var list corev1.SecretList
-	err := m.reader.List(ctx, &list, client.InNamespace(m.namespace), client.MatchingLabels{keyring.LabelKey: "true"})
-	if err != nil {
-		return nil, fmt.Errorf("listing key secrets in %s: %w", m.namespace, err)
-	}
-	return parseKeySecrets(m.log, list.Items), nil
+func (m *keyManager) list(ctx context.Context) ([]keysecret.Key, error) {
+	// The loader reports invalid Secrets; the manager acts on valid ones.
+	set, err := listKeys(ctx, m.reader, m.namespace)
+	return set.Keys, err
 }
 
 // fix relabels demoted active keys, then makes sure there is an active key
 // that is not due for rotation. It reports whether it generated a key.
-func (m *keyManager) fix(ctx context.Context, keys []key) (bool, error) {
-	var active *key
+func (m *keyManager) fix(ctx context.Context, keys []keysecret.Key) (bool, error) {
+	var active *keysecret.Key
 	for i, k := range keys {
 		switch {
-		case k.state == keyring.StateActive:
+		case k.State == keyring.StateActive:
 			active = &keys[i]
-		case k.labelled == keyring.StateActive:
+		case k.Labelled == keyring.StateActive:
+			m.log.Info("several active keys; the newest is active, the others are relabelled retained", "demoted", k.ID)
 			if err := m.relabel(ctx, k, keyring.StateRetained); err != nil {
 				return false, err
 			}
@@ -115,20 +114,20 @@ func (m *keyManager) fix(ctx context.Context, keys []key) (bool, error) {
 	switch {
 	case active == nil:
 		return true, m.generate(ctx, noActiveReason(keys))
-	case active.rotate != "":
+	case active.Rotate != "":
 		return true, m.rotate(ctx, *active, reasonRequested)
-	case !m.clock.Now().Before(active.created.Add(m.period)):
+	case !m.clock.Now().Before(active.Created.Add(m.period)):
 		return true, m.rotate(ctx, *active, reasonPeriod)
 	}
 	return false, nil
 }
 
-func noActiveReason(keys []key) string {
+func noActiveReason(keys []keysecret.Key) string {
 	if len(keys) == 0 {
 		return reasonInitial
 	}
 	for _, k := range keys {
-		if k.state == keyring.StateCompromised {
+		if k.State == keyring.StateCompromised {
 			return reasonCompromised
 		}
 	}
@@ -136,9 +135,9 @@ func noActiveReason(keys []key) string {
 }
 
 // rotate makes a new active key, then retains the old one. Should the second
-// step fail, two keys are labelled active for a while; resolveStates keeps the
-// newer one active and the next sync relabels the older.
-func (m *keyManager) rotate(ctx context.Context, old key, reason string) error {
+// step fail, two keys are labelled active for a while; keysecret.ParseAll
+// keeps the newer one active and the next sync relabels the older.
+func (m *keyManager) rotate(ctx context.Context, old keysecret.Key, reason string) error {
 	if err := m.generate(ctx, reason); err != nil {
 		return err
 	}
@@ -150,7 +149,7 @@ func (m *keyManager) generate(ctx context.Context, reason string) error {
 	if err != nil {
 		return err
 	}
-	s := newKeySecret(m.namespace, id, m.clock.Now())
+	s := keysecret.New(m.namespace, id, m.clock.Now(), keyring.StateActive)
 	if err := m.client.Create(ctx, s); err != nil {
 		return fmt.Errorf("creating key secret %s/%s: %w", s.Namespace, s.Name, err)
 	}
@@ -160,15 +159,13 @@ func (m *keyManager) generate(ctx context.Context, reason string) error {
 }
 
 // relabel sets a key's state label. The patch carries the resourceVersion the
-// decision was based on, so a concurrent edit (say, an operator marking the
-// key compromised) is never overwritten: the patch fails and the next sync
-// decides again.
-func (m *keyManager) relabel(ctx context.Context, k key, to keyring.State) error {
-	patch := fmt.Sprintf(`{"metadata":{"resourceVersion":%q,"labels":{%q:%q}}}`, k.resourceVersion, keyring.LabelKeyState, to)
-	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: k.secret, Namespace: m.namespace}}
-	if err := m.client.Patch(ctx, s, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
-		return fmt.Errorf("marking key %s (secret %s/%s) %s: %w", k.id, m.namespace, k.secret, to, err)
+// decision was based on (see keysecret.Key.StatePatch): a concurrent edit
+// makes it fail, and the next sync decides again.
+func (m *keyManager) relabel(ctx context.Context, k keysecret.Key, to keyring.State) error {
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: k.Name, Namespace: m.namespace}}
+	if err := m.client.Patch(ctx, s, client.RawPatch(types.MergePatchType, k.StatePatch(to))); err != nil {
+		return fmt.Errorf("marking key %s (secret %s/%s) %s: %w", k.ID, m.namespace, k.Name, to, err)
 	}
-	m.log.Info("key state changed", "keyID", k.id, "secret", k.secret, "from", k.labelled, "to", to)
+	m.log.Info("key state changed", "keyID", k.ID, "secret", k.Name, "from", k.Labelled, "to", to)
 	return nil
 }

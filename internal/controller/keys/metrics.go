@@ -65,9 +65,9 @@ func (c *keyCollector) Collect(ch chan<- prometheus.Metric) {
 	count := map[keyring.State]int{keyring.StateActive: 0, keyring.StateRetained: 0, keyring.StateCompromised: 0, keyring.StateRetired: 0}
 	now := src.clock.Now()
 	for _, k := range src.store.snapshot() {
-		count[k.state]++
+		count[k.State]++
 		ch <- prometheus.MustNewConstMetric(keyAgeDesc, prometheus.GaugeValue,
-			now.Sub(k.created).Seconds(), string(k.id), string(k.state))
+			now.Sub(k.Created).Seconds(), string(k.ID), string(k.State))
 	}
 	for state, n := range count {
 		ch <- prometheus.MustNewConstMetric(keysDesc, prometheus.GaugeValue, float64(n), string(state))

@@ -11,26 +11,27 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/keysecret"
 )
 
 // publicKeyring is the keyring file of keys: every key with its ID, creation
 // time and effective state, retired keys included (so offline lint can name
 // values sealed to them). It holds recipients only, never identities.
-func publicKeyring(keys []key) *keyring.Keyring {
+func publicKeyring(keys []keysecret.Key) *keyring.Keyring {
 	kr := &keyring.Keyring{}
 	for _, k := range keys {
 		kr.Keys = append(kr.Keys, keyring.Key{
-			ID:        k.id,
-			Recipient: k.identity.Recipient(),
-			Created:   k.created.UTC(),
-			State:     k.state,
+			ID:        k.ID,
+			Recipient: k.Identity.Recipient(),
+			Created:   k.Created.UTC(),
+			State:     k.State,
 		})
 	}
 	return kr
 }
 
 // publish writes the keyring ConfigMap when its content differs from keys.
-func (m *keyManager) publish(ctx context.Context, keys []key) error {
+func (m *keyManager) publish(ctx context.Context, keys []keysecret.Key) error {
 	if len(keys) == 0 {
 		return nil // the keyring format has no empty form; nothing to fetch yet
 	}

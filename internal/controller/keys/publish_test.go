@@ -14,6 +14,7 @@ import (
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/keysecret"
 )
 
 // TestPublishWritesOnlyChanges checks that the keyring ConfigMap, re-checked
@@ -46,7 +47,7 @@ func TestPublishWritesOnlyChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := []key{{id: id.KeyID(), identity: id, created: time.Now(), state: keyring.StateActive}}
+	keys := []keysecret.Key{{ID: id.KeyID(), Identity: id, Created: time.Now(), State: keyring.StateActive}}
 	get := func() corev1.ConfigMap {
 		t.Helper()
 		var cm corev1.ConfigMap
@@ -70,7 +71,7 @@ func TestPublishWritesOnlyChanges(t *testing.T) {
 		t.Errorf("%d writes for one keyring published twice, want 1", writes)
 	}
 
-	keys[0].state = keyring.StateCompromised
+	keys[0].State = keyring.StateCompromised
 	if err := m.publish(ctx, keys); err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	kscheme "github.com/sealkit/sealkit/internal/scheme"
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/keysecret"
 )
 
 func counterValue(t *testing.T, c interface{ Write(*dto.Metric) error }) float64 {
@@ -78,7 +79,7 @@ func TestManifestsKeysRBAC(t *testing.T) {
 			"list configmaps":       alice.List(ctx, &corev1.ConfigMapList{}, client.InNamespace(ctrltest.Namespace)),
 			"list secrets":          alice.List(ctx, &corev1.SecretList{}, client.InNamespace(ctrltest.Namespace)),
 			"get a key secret": alice.Get(ctx, client.ObjectKey{Namespace: ctrltest.Namespace,
-				Name: keyring.KeySecretPrefix + string(first)}, &corev1.Secret{}),
+				Name: keysecret.NamePrefix + string(first)}, &corev1.Secret{}),
 		}
 		for what, err := range denied {
 			if !apierrors.IsForbidden(err) {
@@ -104,7 +105,7 @@ func TestManifestsKeysRBAC(t *testing.T) {
 		}
 		errorsBefore := counterValue(t, keyManagerErrors)
 
-		ctrltest.PatchKey(t, env, ctrltest.Namespace, first, fmt.Sprintf(`{"metadata":{"annotations":{%q:"1"}}}`, keyring.AnnotationRotate))
+		ctrltest.PatchKey(t, env, ctrltest.Namespace, first, fmt.Sprintf(`{"metadata":{"annotations":{%q:"1"}}}`, keysecret.AnnotationRotate))
 		testenv.Eventually(t, "the rotation", func() bool { a := activeID(kc.store); return a != "" && a != first })
 		second := activeID(kc.store)
 		testenv.Eventually(t, "the publishing error logged and counted", func() bool {

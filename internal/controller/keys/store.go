@@ -5,34 +5,17 @@ import (
 	"net/http"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/keysecret"
 )
-
-// key is one loaded key Secret.
-type key struct {
-	id       crypto.KeyID
-	identity *crypto.Identity
-	created  time.Time
-	// state is the effective state: the label, unless a newer active key
-	// demoted this one to retained (see resolveStates).
-	state keyring.State
-	// labelled is the state label as found on the Secret.
-	labelled keyring.State
-	secret   string // name of the Secret
-	rotate   string // value of keyring.AnnotationRotate
-	// resourceVersion of the Secret, so relabelling never overwrites a
-	// concurrent change.
-	resourceVersion string
-}
 
 // Store holds the keys loaded from the key Secrets. It is safe for
 // concurrent use; the reconciler reads it on every unseal.
 type Store struct {
 	mu     sync.RWMutex
-	keys   []key // newest first
+	keys   []keysecret.Key // newest first
 	loaded bool
 	subs   []chan struct{}
 }
@@ -42,23 +25,33 @@ type Store struct {
 func NewStore() *Store { return &Store{} }
 
 // Identities returns the keys that may open values: the active key first,
-// then retained and compromised keys, newest first. Retired keys are never
-// returned.
+// then retained keys, then compromised keys, newest first within each
+// state. Retired keys are never returned.
 func (s *Store) Identities() []*crypto.Identity {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var ids []*crypto.Identity
-	for _, k := range s.keys {
-		if k.state == keyring.StateActive {
-			ids = append(ids, k.identity)
-		}
-	}
-	for _, k := range s.keys {
-		if k.state == keyring.StateRetained || k.state == keyring.StateCompromised {
-			ids = append(ids, k.identity)
+	for _, st := range []keyring.State{keyring.StateActive, keyring.StateRetained, keyring.StateCompromised} {
+		for _, k := range s.keys {
+			if k.State == st {
+				ids = append(ids, k.Identity)
+			}
 		}
 	}
 	return ids
+}
+
+// State returns the effective state of key id, or "" when the store does
+// not hold it.
+func (s *Store) State(id crypto.KeyID) keyring.State {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, k := range s.keys {
+		if k.ID == id {
+			return k.State
+		}
+	}
+	return ""
 }
 
 // Active returns the active key, or nil until one is loaded.
@@ -66,8 +59,8 @@ func (s *Store) Active() *crypto.Identity {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, k := range s.keys {
-		if k.state == keyring.StateActive {
-			return k.identity
+		if k.State == keyring.StateActive {
+			return k.Identity
 		}
 	}
 	return nil
@@ -87,8 +80,8 @@ func (s *Store) Retired() []crypto.KeyID {
 	defer s.mu.RUnlock()
 	var ids []crypto.KeyID
 	for _, k := range s.keys {
-		if k.state == keyring.StateRetired {
-			ids = append(ids, k.id)
+		if k.State == keyring.StateRetired {
+			ids = append(ids, k.ID)
 		}
 	}
 	return ids
@@ -106,7 +99,7 @@ func (s *Store) Subscribe() <-chan struct{} {
 }
 
 // snapshot returns a copy of the keys, newest first.
-func (s *Store) snapshot() []key {
+func (s *Store) snapshot() []keysecret.Key {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return slices.Clone(s.keys)
@@ -114,11 +107,11 @@ func (s *Store) snapshot() []key {
 
 // set replaces the keys (already resolved, newest first) and signals the
 // subscribers if anything they can observe changed.
-func (s *Store) set(keys []key) {
+func (s *Store) set(keys []keysecret.Key) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	changed := !s.loaded || !slices.EqualFunc(s.keys, keys, func(a, b key) bool {
-		return a.id == b.id && a.state == b.state && a.created.Equal(b.created) && a.rotate == b.rotate
+	changed := !s.loaded || !slices.EqualFunc(s.keys, keys, func(a, b keysecret.Key) bool {
+		return a.ID == b.ID && a.State == b.State && a.Created.Equal(b.Created) && a.Rotate == b.Rotate
 	})
 	s.keys, s.loaded = keys, true
 	if !changed {

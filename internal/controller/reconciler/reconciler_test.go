@@ -30,6 +30,7 @@ import (
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/keysecret"
 	"github.com/sealkit/sealkit/pkg/sealed"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
@@ -350,7 +351,7 @@ func TestRotationAndRetirement(t *testing.T) {
 	create(t, env, c.sealedSecret(t, ns, "old", map[string]string{"v": "1"}, v1alpha1.SecretTemplate{}))
 	waitReason(t, env, ns, "old", v1alpha1.ReasonUnsealed)
 
-	ctrltest.PatchKey(t, env, cns, old, fmt.Sprintf(`{"metadata":{"annotations":{%q:"now"}}}`, keyring.AnnotationRotate))
+	ctrltest.PatchKey(t, env, cns, old, fmt.Sprintf(`{"metadata":{"annotations":{%q:"now"}}}`, keysecret.AnnotationRotate))
 	testenv.Eventually(t, "a new active key", func() bool { return c.keys.Active().KeyID() != old })
 	newID := c.keys.Active().KeyID()
 	create(t, env, c.sealedSecret(t, ns, "new", map[string]string{"v": "2"}, v1alpha1.SecretTemplate{}))
