@@ -81,7 +81,7 @@ func Cert(t testing.TB, key *rsa.PrivateKey) string {
 		t.Fatal(err)
 	}
 	cert := filepath.Join(t.TempDir(), "cert.pem")
-	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return cert
@@ -99,7 +99,7 @@ func Seal(t testing.TB, cert string, input []byte, args ...string) []byte {
 // kubeconfig at nothing.
 func Run(t testing.TB, input []byte, args ...string) []byte {
 	t.Helper()
-	cmd := exec.Command(Path(t), args...)
+	cmd := exec.Command(Path(t), args...) //nolint:gosec // the kubeseal hack/build-kubeseal.sh built, with the test's arguments
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(t.TempDir(), "no-kubeconfig"))
 	cmd.Stdin = bytes.NewReader(input)
 	var stdout, stderr bytes.Buffer

@@ -64,7 +64,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(b)
 	f.Add([]byte("apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: a}\nspec: {template: {data: {a: b}}}\n"))
 	keys := testKeys(f, "key-pkcs1.pem")
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Fuzz(func(_ *testing.T, data []byte) {
 		docs, err := sealed.ReadManifests(bytes.NewReader(data), "fuzz")
 		if err != nil {
 			return

@@ -20,10 +20,14 @@ const AnnotationPrefix = "sealedsecrets.bitnami.com/"
 // Scope is how far a Bitnami value may move: it decides the OAEP label.
 type Scope string
 
+// Bitnami's scopes, named as kubeseal --scope names them.
 const (
-	ScopeStrict        Scope = "strict"
+	// ScopeStrict binds a value to one namespace and name.
+	ScopeStrict Scope = "strict"
+	// ScopeNamespaceWide binds a value to one namespace.
 	ScopeNamespaceWide Scope = "namespace-wide"
-	ScopeClusterWide   Scope = "cluster-wide"
+	// ScopeClusterWide binds a value to nothing.
+	ScopeClusterWide Scope = "cluster-wide"
 )
 
 // ScopeOf reads the scope from a SealedSecret's annotations as Bitnami does:

@@ -51,9 +51,9 @@ type Spec struct {
 
 // Template is what the generated Secret looks like besides its data.
 type Template struct {
-	metav1.ObjectMeta `json:"metadata,omitempty"`
-	Type              corev1.SecretType `json:"type,omitempty"`
-	Immutable         *bool             `json:"immutable,omitempty"`
+	Metadata  metav1.ObjectMeta `json:"metadata,omitempty"`
+	Type      corev1.SecretType `json:"type,omitempty"`
+	Immutable *bool             `json:"immutable,omitempty"`
 	// Data holds Go templates rendered with the opened values.
 	Data map[string]string `json:"data,omitempty"`
 }
@@ -114,7 +114,7 @@ func (ss *SealedSecret) Unseal(keys []*PrivateKey) (*corev1.Secret, []*PrivateKe
 	}
 	s := &corev1.Secret{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-		ObjectMeta: *ss.Spec.Template.ObjectMeta.DeepCopy(),
+		ObjectMeta: *ss.Spec.Template.Metadata.DeepCopy(),
 		Type:       ss.Spec.Template.Type,
 		Data:       make(map[string][]byte, len(ss.Spec.EncryptedData)),
 	}

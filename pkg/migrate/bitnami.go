@@ -90,7 +90,7 @@ func withoutBitnami(annotations map[string]string, where string, notes []string)
 // carry. Name and namespace are the object's own; labels and annotations
 // are carried.
 func droppedTemplateFields(ss *bitnami.SealedSecret) []string {
-	m := ss.Spec.Template.ObjectMeta
+	m := ss.Spec.Template.Metadata
 	var notes []string
 	for field, set := range map[string]bool{
 		"finalizers":      len(m.Finalizers) > 0,
