@@ -175,3 +175,21 @@ func TestKubesealRaw(t *testing.T) {
 		}
 	}
 }
+
+// TestKubesealJSON reads kubeseal's default output, JSON, of several Secrets.
+func TestKubesealJSON(t *testing.T) {
+	key, cert := kubeseal.KeyPair(t, 2048)
+	out := kubeseal.Run(t, []byte(kubesealInput), "--cert", cert, "-o", "json")
+	if !bytes.HasPrefix(bytes.TrimSpace(out), []byte("{")) {
+		t.Fatalf("kubeseal -o json wrote:\n%s", out)
+	}
+	sss := readSealedSecrets(t, out, "sealed.json")
+	if len(sss) != 5 {
+		t.Fatalf("read %d sealedsecrets, want 5", len(sss))
+	}
+	for _, ss := range sss {
+		if _, _, err := ss.Unseal(pemKeys(t, key)); err != nil {
+			t.Errorf("%s: %v", ss.ObjectName(), err)
+		}
+	}
+}

@@ -245,3 +245,28 @@ func TestFromBitnamiMovedBeforeMigration(t *testing.T) {
 		t.Errorf("swapped after migration: %v", err)
 	}
 }
+
+// TestFromBitnamiErrorsHoldNoValue: when one value of an object opens and
+// another does not, the error names the object and key, never the value
+// that opened, and nothing is returned.
+func TestFromBitnamiErrorsHoldNoValue(t *testing.T) {
+	const canary = "CANARY-bitnami-5d1e"
+	key, cert := kubeseal.KeyPair(t, 2048)
+	keys := parseKeys(t, keySecretList(key, bitnami.KeyActive))
+	_, recipients := identities(t, 1)
+	in := "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: shop}\nstringData: {a: " + canary + ", b: " + canary + "}\n"
+	bss, err := bitnami.Decode(readDocs(t, kubeseal.Seal(t, cert, []byte(in)), "sealed.yaml")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := []byte(bss.Spec.EncryptedData["b"])
+	b[len(b)-5] ^= 1 // inside the GCM tag
+	bss.Spec.EncryptedData["b"] = string(b)
+	res, err := FromBitnami(bss, keys, recipients)
+	if res != nil || err == nil || !strings.Contains(err.Error(), `bitnami sealedsecret shop/db: key "b": bitnami sealed value is malformed`) {
+		t.Fatalf("got %v, %v", res, err)
+	}
+	if strings.Contains(err.Error(), canary) {
+		t.Fatalf("error holds the value: %v", err)
+	}
+}
