@@ -12,8 +12,8 @@ ASSETS_CMD := hack/build-assets.sh
 # Recipe prefix exporting KUBEBUILDER_ASSETS. A bare assignment, not `export X=$(...)`,
 # so that a failed build stops the recipe (-e sees the substitution's status).
 WITH_ASSETS = KUBEBUILDER_ASSETS="$$($(ASSETS_CMD) | tail -n 1)"; export KUBEBUILDER_ASSETS;
-# Builds Bitnami's kubeseal from source, once, for the migration tests.
-KUBESEAL_CMD := hack/build-kubeseal.sh
+# Builds Bitnami's kubeseal and controller from source, once, for the migration tests.
+KUBESEAL_CMD := hack/build-kubeseal.sh kubeseal controller
 WITH_KUBESEAL = SEALKIT_KUBESEAL_DIR="$$($(KUBESEAL_CMD) | tail -n 1)"; export SEALKIT_KUBESEAL_DIR;
 
 .PHONY: help
@@ -31,7 +31,7 @@ envtest-assets: ## Build etcd, kube-apiserver and kubectl from source (cached ou
 
 .PHONY: kubeseal
 kubeseal: ## Build Bitnami's kubeseal and controller from source (cached outside the repo)
-	@$(KUBESEAL_CMD) kubeseal controller
+	@$(KUBESEAL_CMD)
 
 .PHONY: test
 test: ## Run every test, including those against a real kube-apiserver (the command CI runs)

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Builds Bitnami Sealed Secrets' kubeseal (and, on request, its controller) from
 # the Go module pinned in hack/kubeseal/go.mod into a cache directory keyed by
-# the version, and prints that directory. The migration tests seal with it.
+# the version, and prints that directory. The migration tests seal with kubeseal
+# and run the controller against a test API server; with the controller comes
+# Bitnami's CRD, copied from the same module to crd/ in that directory.
 #
 # Usage:
 #   hack/build-kubeseal.sh                       build kubeseal if missing, print the directory
-#   hack/build-kubeseal.sh kubeseal controller   build both if missing
+#   hack/build-kubeseal.sh kubeseal controller   build both if missing (make kubeseal, make test)
 #   hack/build-kubeseal.sh --print-dir           print the directory only, build nothing
 #   hack/build-kubeseal.sh --check               exit 1 (with a hint) unless kubeseal is there and runs
 #
@@ -93,5 +95,16 @@ for name in "${names[@]}"; do
 	fi
 	log "$name: built in $((SECONDS - start))s"
 done
+
+if [[ " ${names[*]} " == *" controller "* ]]; then
+	crd=$dir/crd/bitnami.com_sealedsecrets.yaml
+	if [[ ! -s $crd ]]; then
+		src=$(cd "$root/hack/kubeseal" && GOWORK=off go list -m -f '{{.Dir}}' "$module")
+		mkdir -p "$dir/crd"
+		cp "$src/helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml" "$crd.tmp"
+		mv -f "$crd.tmp" "$crd"
+		log "crd: copied to $crd"
+	fi
+fi
 
 echo "$dir"
