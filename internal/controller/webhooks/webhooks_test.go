@@ -20,6 +20,7 @@ import (
 	"github.com/sealkit/sealkit/internal/controller/ctrltest"
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/sealed"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
@@ -64,6 +65,16 @@ type fixedKeys struct{ active, retained *crypto.Identity }
 func (k fixedKeys) Identities() []*crypto.Identity { return []*crypto.Identity{k.active, k.retained} }
 
 func (k fixedKeys) Recipients() []*crypto.Recipient { return []*crypto.Recipient{k.active.Recipient()} }
+
+func (k fixedKeys) State(id crypto.KeyID) keyring.State {
+	switch id {
+	case k.active.KeyID():
+		return keyring.StateActive
+	case k.retained.KeyID():
+		return keyring.StateRetained
+	}
+	return ""
+}
 
 func whIdentity(t *testing.T) *crypto.Identity {
 	t.Helper()
