@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // TestLintRepos runs seal lint in-process on the sample repositories:
@@ -82,5 +86,50 @@ func TestLintJSONMissingPath(t *testing.T) {
 	}
 	if code != ExitError || rep.Files != 2 || len(rep.Findings) != 3 || rep.Findings[0].Rule != "SK013" || rep.Findings[0].File != "../../testdata/repos/nope" {
 		t.Errorf("exit %d, report %+v\n%s", code, rep, errOut.String())
+	}
+}
+
+// TestPreCommitHooks runs each hook of .pre-commit-hooks.yaml the way
+// pre-commit does: its entry with changed files appended, here a changed
+// template and values file of a chart and a manifest.
+func TestPreCommitHooks(t *testing.T) {
+	data, err := os.ReadFile("../../.pre-commit-hooks.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hooks []struct {
+		ID, Entry, Language, Files string
+	}
+	if err := yaml.Unmarshal(data, &hooks); err != nil {
+		t.Fatal(err)
+	}
+	if len(hooks) != 2 {
+		t.Fatalf("hooks = %+v", hooks)
+	}
+	const repo = "../../testdata/repos/"
+	for _, h := range hooks {
+		files := regexp.MustCompile(h.Files)
+		changed := []string{repo + "clean/charts/web/templates/secret.yaml", repo + "clean/charts/web/values-prod.yaml",
+			repo + "clean/clusters/prod/db.yaml", repo + "plaintext/charts/leaky/templates/secret.yaml"}
+		for _, f := range changed {
+			if !files.MatchString(f) {
+				t.Errorf("%s: files %q does not match %s", h.ID, h.Files, f)
+			}
+		}
+		args := strings.Fields(h.Entry)
+		if args[0] != "seal" {
+			t.Fatalf("%s: entry %q does not run seal", h.ID, h.Entry)
+		}
+		var out, errOut bytes.Buffer
+		code := Main(append(args[1:], changed[:3]...), Streams{Out: &out, ErrOut: &errOut})
+		if code != ExitOK || !strings.Contains(errOut.String(), "(5 files, 4 documents, 1 chart checked)") {
+			t.Errorf("%s on clean files: exit %d\n%s%s", h.ID, code, out.String(), errOut.String())
+		}
+		out.Reset()
+		errOut.Reset()
+		if code := Main(append(args[1:], changed...), Streams{Out: &out, ErrOut: &errOut}); code != ExitError ||
+			!strings.Contains(out.String(), "leaky/templates/secret.yaml:7:3: error:") {
+			t.Errorf("%s on a leaking template: exit %d\n%s%s", h.ID, code, out.String(), errOut.String())
+		}
 	}
 }

@@ -25,8 +25,8 @@ const chartFile = "Chart.yaml"
 
 // collect expands paths into the sorted, de-duplicated units to check. A
 // file named explicitly is checked whatever its extension; one inside a
-// chart's templates/ or charts/ stands for its chart, as a pre-commit hook
-// naming a changed template expects.
+// chart stands for its chart, as a pre-commit hook naming a changed
+// template or values file expects.
 func collect(paths []string, exclude []string) []unit {
 	seen := map[unit]bool{}
 	var units []unit
@@ -87,8 +87,9 @@ func walk(root string, exclude []string, add func(unit)) {
 	})
 }
 
-// chartOf returns the chart whose templates/ or charts/ holds p, or "",
-// relative to the working directory when p is.
+// chartOf returns the chart p is inside of (its templates, values files,
+// Chart.yaml; not its crds/, which are plain manifests), or "": relative
+// to the working directory when p is.
 func chartOf(p string) string {
 	abs, err := filepath.Abs(p)
 	if err != nil {
@@ -99,7 +100,10 @@ func chartOf(p string) string {
 		if parent == dir || isDir(filepath.Join(dir, ".git")) {
 			return ""
 		}
-		if b := filepath.Base(dir); (b == "templates" || b == "charts") && isFile(filepath.Join(parent, chartFile)) {
+		if isFile(filepath.Join(parent, chartFile)) {
+			if rel, _ := filepath.Rel(parent, abs); strings.HasPrefix(filepath.ToSlash(rel)+"/", "crds/") {
+				return ""
+			}
 			if filepath.IsAbs(p) {
 				return parent
 			}
