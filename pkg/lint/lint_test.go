@@ -296,3 +296,44 @@ func TestParseAge(t *testing.T) {
 		t.Error("FormatAge")
 	}
 }
+
+// TestSuppressionScopes: a comment covers its document (also in a Helm
+// template), an annotation its object (also a List item), a .sealkit.yaml
+// entry its paths; an unknown rule in .sealkit.yaml is a configuration
+// error.
+func TestSuppressionScopes(t *testing.T) {
+	dir := t.TempDir()
+	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: %s}\nstringData: {password: hunter2}\n"
+	writeFile(t, filepath.Join(dir, "chart/Chart.yaml"), "apiVersion: v2\nname: c\nversion: 1.0.0\n")
+	writeFile(t, filepath.Join(dir, "chart/templates/s.yaml"), fmt.Sprintf(secret, "a")+
+		"---\n# seal-lint-ignore plaintext-secret demo chart: the value is documented as public\n"+fmt.Sprintf(secret, "b"))
+	writeFile(t, filepath.Join(dir, "list.yaml"), "apiVersion: v1\nkind: List\nitems:\n"+
+		"- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: c\n    annotations: {sealkit.dev/lint-ignore: SK001 public test key}\n  stringData: {k: v}\n"+
+		"- apiVersion: v1\n  kind: Secret\n  metadata: {name: d}\n  stringData: {k: v}\n")
+	res, err := Lint([]string{dir}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, sup []string
+	for _, f := range res.Findings {
+		got = append(got, f.Name)
+	}
+	for _, f := range res.Suppressed {
+		sup = append(sup, f.Name+": "+f.Suppression.Reason)
+	}
+	if want := []string{"a", "d"}; !slices.Equal(got, want) {
+		t.Errorf("findings for %q, want %q", got, want)
+	}
+	if want := []string{"b: demo chart: the value is documented as public", "c: public test key"}; !slices.Equal(sup, want) {
+		t.Errorf("suppressed %q, want %q", sup, want)
+	}
+	writeFile(t, filepath.Join(dir, ".sealkit.yaml"), "lint:\n  ignore:\n  - path: '**'\n    rules: [SK001, no-such-rule]\n    reason: x\n")
+	res, err = Lint([]string{dir}, Options{})
+	if err == nil || !strings.Contains(err.Error(), `.sealkit.yaml:3: lint: ignore: names unknown rule "no-such-rule"`) || len(res.Findings) != 2 {
+		t.Errorf("unknown rule in .sealkit.yaml: %v, %d findings", err, len(res.Findings))
+	}
+	writeFile(t, filepath.Join(dir, ".sealkit.yaml"), "lint:\n  ignore:\n  - path: '**'\n    rules: [SK001]\n    reason: all fixtures\n")
+	if res, err = Lint([]string{dir}, Options{}); err != nil || len(res.Findings) != 0 || len(res.Suppressed) != 4 {
+		t.Errorf("config ignore: %+v, %v", res, err)
+	}
+}

@@ -191,25 +191,22 @@ type keyValue struct{ key, value string }
 // holds literally: "key: value" one level down, or a flow mapping on the
 // data line itself.
 func literalValues(l tline) []keyValue {
-	if templated(l.value) {
-		return nil
-	}
 	switch len(l.chain) {
 	case 1:
-		if !strings.HasPrefix(l.value, "{") {
-			return nil
-		}
+		// A flow mapping parses when its templated values are quoted.
 		var m map[string]string
-		if yaml.Unmarshal([]byte(l.value), &m) != nil {
+		if !strings.HasPrefix(l.value, "{") || yaml.Unmarshal([]byte(l.value), &m) != nil {
 			return nil
 		}
 		var out []keyValue
 		for _, k := range slices.Sorted(maps.Keys(m)) {
-			out = append(out, keyValue{k, m[k]})
+			if !templated(k) && !templated(m[k]) {
+				out = append(out, keyValue{k, m[k]})
+			}
 		}
 		return out
 	case 2:
-		if templated(l.chain[1]) {
+		if templated(l.chain[1]) || templated(l.value) {
 			return nil
 		}
 		v := l.value
@@ -231,12 +228,23 @@ func (t *template) isSecret(di int) bool {
 	return strings.Trim(t.value(di, "kind"), `"'`) == "Secret"
 }
 
-// value is the literal value at the key path chain in document di.
+// value is the literal value at the key path chain in document di, also
+// inside a flow mapping ("metadata: {name: x}").
 func (t *template) value(di int, chain ...string) string {
 	for _, l := range t.lines {
-		if l.doc == di && slices.Equal(l.chain, chain) {
+		if l.doc != di {
+			continue
+		}
+		if slices.Equal(l.chain, chain) {
 			v, _, _ := strings.Cut(l.value, " #")
 			return strings.TrimSpace(v)
+		}
+		if len(chain) > 1 && slices.Equal(l.chain, chain[:len(chain)-1]) {
+			for _, kv := range literalValues(tline{chain: l.chain[:1], value: l.value}) {
+				if kv.key == chain[len(chain)-1] {
+					return kv.value
+				}
+			}
 		}
 	}
 	return ""
