@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	gotemplate "text/template"
 
 	"helm.sh/helm/v4/pkg/chart/common"
 	"helm.sh/helm/v4/pkg/chart/common/util"
@@ -36,8 +37,8 @@ import (
 //
 // Rendering is offline: no cluster (lookup returns nothing), default
 // capabilities, release "release-name" in namespace "default", as helm
-// template does; missing required values do not stop it (Helm's lint
-// mode), so a chart that needs deploy-time values still renders.
+// template does; missing required values and fail do not stop it, so a
+// chart that needs deploy-time values still renders.
 
 // Release options charts are rendered with.
 const (
@@ -156,7 +157,7 @@ func renderChart(dir string, valuesFiles []string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := engine.Engine{LintMode: true}.RenderWithContext(context.Background(), ch, top)
+	out, err := engine.Engine{CustomTemplateFuncs: quietFuncs}.RenderWithContext(context.Background(), ch, top)
 	if err != nil {
 		return nil, err
 	}
@@ -166,6 +167,21 @@ func renderChart(dir string, valuesFiles []string) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// quietFuncs replace Helm's required and fail: a missing required value
+// or a fail does not stop rendering (lint checks what the chart makes, not
+// whether today's values are complete), and their messages, which chart
+// authors fill with values, are never printed (Helm's own lint mode logs
+// them).
+var quietFuncs = gotemplate.FuncMap{
+	"required": func(_ string, v any) (any, error) {
+		if v == nil {
+			return "", nil
+		}
+		return v, nil
+	},
+	"fail": func(string) (string, error) { return "", nil },
 }
 
 // missingDependencies refuses a chart whose Chart.yaml lists dependencies

@@ -35,8 +35,8 @@ func (s Severity) rank() int {
 	return 0
 }
 
-// AtLeast reports whether s is as serious as min or more.
-func (s Severity) AtLeast(min Severity) bool { return s.rank() >= min.rank() }
+// AtLeast reports whether s is as serious as threshold or more.
+func (s Severity) AtLeast(threshold Severity) bool { return s.rank() >= threshold.rank() }
 
 // ParseSeverity parses "error", "warning" or "info".
 func ParseSeverity(s string) (Severity, error) {
@@ -164,10 +164,10 @@ func (r *Result) Count(s Severity) int {
 	return n
 }
 
-// Fails reports whether any finding is at least as serious as min.
-func (r *Result) Fails(min Severity) bool {
+// Fails reports whether any finding is at least as serious as threshold.
+func (r *Result) Fails(threshold Severity) bool {
 	for _, f := range r.Findings {
-		if f.Severity.AtLeast(min) {
+		if f.Severity.AtLeast(threshold) {
 			return true
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -336,4 +337,39 @@ func TestSuppressionScopes(t *testing.T) {
 	if res, err = Lint([]string{dir}, Options{}); err != nil || len(res.Findings) != 0 || len(res.Suppressed) != 4 {
 		t.Errorf("config ignore: %+v, %v", res, err)
 	}
+}
+
+// TestChartMessagesWithheld renders a chart whose fail and required
+// messages quote a value: nothing of it reaches a log or a finding, and
+// rendering goes on.
+func TestChartMessagesWithheld(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c/Chart.yaml"), "apiVersion: v2\nname: c\nversion: 1.0.0\n")
+	writeFile(t, filepath.Join(dir, "c/values.yaml"), "password: test-only-canary\nlegacy: true\n")
+	writeFile(t, filepath.Join(dir, "c/templates/s.yaml"), `{{- if .Values.legacy }}{{ fail (printf "legacy is gone, password %s" .Values.password) }}{{ end }}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ required (printf "token needed (password is %s)" .Values.password) .Values.token }}x
+data:
+  bad: {{ .Values.password | quote }}
+---
+apiVersion: sealkit.dev/v1alpha1
+kind: SealedSecret
+metadata: {name: s, namespace: shop}
+spec:
+  encryptedData:
+    password: {{ .Values.password }}
+`)
+	var logs bytes.Buffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	res, err := Lint([]string{dir}, Options{})
+	if err != nil || len(res.Findings) != 1 || res.Findings[0].Rule != UndecodableValue.ID || res.Findings[0].Line != 14 || res.Documents != 2 {
+		t.Fatalf("findings = %+v, %v", res, err)
+	}
+	if strings.Contains(logs.String(), "canary") {
+		t.Errorf("rendering logged a value: %s", logs.String())
+	}
+	assertNoCanary(t, res)
 }

@@ -119,9 +119,10 @@ func stripJSONC(data []byte) ([]byte, bool) {
 		c := out[i]
 		switch {
 		case inString:
-			if c == '\\' {
+			switch c {
+			case '\\':
 				i++
-			} else if c == '"' {
+			case '"':
 				inString = false
 			}
 		case c == '"':
