@@ -178,7 +178,7 @@ func (k *checker) chunk(c *chunk) {
 
 func (k *checker) object(d *doc, raw []byte) {
 	o := d.o
-	kustomization := k.kustomization && o.APIVersion == "" && o.Kind == ""
+	kustomization := k.kustomization && !o.manifest()
 	if !o.manifest() && !kustomization {
 		return // editor settings, CI workflows, Helm values: not ours
 	}
@@ -199,7 +199,7 @@ func (k *checker) object(d *doc, raw []byte) {
 		k.report(d, []any{"apiVersion"}, "", NotSealkit,
 			"sealedsecret %s is a Bitnami Sealed Secrets object (%s), not a sealkit one: seal lint does not check it; re-seal its values with seal to move it to sealkit",
 			objName(o), o.APIVersion)
-	case o.Kind == "Kustomization" && group == "kustomize.config.k8s.io" || kustomization:
+	case (o.Kind == "Kustomization" || o.Kind == "Component") && group == "kustomize.config.k8s.io" || kustomization:
 		k.kustomize(d)
 	}
 }
