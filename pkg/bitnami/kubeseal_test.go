@@ -25,43 +25,9 @@ func pemKeys(t testing.TB, key *rsa.PrivateKey) []*PrivateKey {
 	return keys
 }
 
-const kubesealInput = `# Secrets as a developer keeps them, before kubeseal.
-apiVersion: v1
-kind: Secret
-metadata:
-  name: strict
-  namespace: shop
-  labels: {app: shop, tier: db}
-  annotations: {owner: team-a}
-type: kubernetes.io/basic-auth
-immutable: true
-stringData:
-  username: admin
-  password: "p@ss: 'quoted' \"and\" # not a comment"
----
-# a comment between documents
-apiVersion: v1
-kind: Secret
-metadata:
-  name: nsw
-  namespace: shop
-  annotations:
-    sealedsecrets.bitnami.com/namespace-wide: "true"
-data:
-  token: AAECAwQF/w==
----
-apiVersion: v1
-kind: Secret
-metadata:
-  name: cw
-  namespace: shop
-  annotations:
-    sealedsecrets.bitnami.com/cluster-wide: "true"
-stringData:
-  multi-line: |
-    line one
-    line two
----
+// kubesealInput is the sample repository and two Secrets that show how
+// kubeseal reads scope annotations.
+var kubesealInput = kubeseal.SampleSecrets("shop") + `---
 apiVersion: v1
 kind: Secret
 metadata:
@@ -98,9 +64,9 @@ func TestKubeseal(t *testing.T) {
 		scope Scope
 		data  map[string]string
 	}{
-		{"strict", ScopeStrict, map[string]string{"username": "admin", "password": `p@ss: 'quoted' "and" # not a comment`}},
-		{"nsw", ScopeNamespaceWide, map[string]string{"token": "\x00\x01\x02\x03\x04\x05\xff"}},
-		{"cw", ScopeClusterWide, map[string]string{"multi-line": "line one\nline two\n"}},
+		{"db", ScopeStrict, map[string]string{"username": "admin", "password": "hunter2: with # and 'quotes'"}},
+		{"api", ScopeNamespaceWide, map[string]string{"token": "\x00\x01\x02\x03\x04\x05\xff", "empty": ""}},
+		{"registry", ScopeClusterWide, map[string]string{".dockerconfigjson": `{"auths":{"r.example":{"auth":"dTpw"}}}`}},
 		// kubeseal reads cluster-wide first, and only "true" counts.
 		{"both", ScopeClusterWide, map[string]string{"k": "both-value"}},
 		{"capitalised", ScopeStrict, map[string]string{"k": "capitalised-value"}},

@@ -13,45 +13,8 @@ import (
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
-// A repository's Secrets before kubeseal: every scope, a template, binary
-// data, several documents and comments.
-const secretsYAML = `# production credentials
-apiVersion: v1
-kind: Secret
-metadata:
-  name: db
-  namespace: shop
-  labels: {app: shop, tier: db}
-  annotations: {owner: team-a}
-type: kubernetes.io/basic-auth
-immutable: true
-stringData:
-  username: admin
-  password: "hunter2: with # and 'quotes'"
----
-# shared by every app of the namespace
-apiVersion: v1
-kind: Secret
-metadata:
-  name: api
-  namespace: shop
-  annotations:
-    sealedsecrets.bitnami.com/namespace-wide: "true"
-data:
-  token: AAECAwQF/w==
-  empty: ""
----
-apiVersion: v1
-kind: Secret
-metadata:
-  name: registry
-  namespace: shop
-  annotations:
-    sealedsecrets.bitnami.com/cluster-wide: "true"
-type: kubernetes.io/dockerconfigjson
-stringData:
-  .dockerconfigjson: '{"auths":{"r.example":{"auth":"dTpw"}}}'
-`
+// secretsYAML is the sample repository in namespace shop.
+var secretsYAML = kubeseal.SampleSecrets("shop")
 
 // TestFromBitnamiKubeseal migrates what the real kubeseal sealed, offline
 // with a backed-up key, and checks that sealkit unseals the result to exactly

@@ -10,7 +10,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -31,41 +30,6 @@ func TestMain(m *testing.M) {
 	}
 	testenv.Main(m, testenv.Options{CRDDirs: []string{crds, filepath.Join(kubeseal.Dir(), "crd")}})
 }
-
-const secretsYAML = `# every scope, a template, binary data
-apiVersion: v1
-kind: Secret
-metadata:
-  name: db
-  namespace: NS
-  labels: {app: shop}
-  annotations: {owner: team-a}
-type: kubernetes.io/basic-auth
-immutable: true
-stringData:
-  username: admin
-  password: "hunter2: with # and 'quotes'"
----
-apiVersion: v1
-kind: Secret
-metadata:
-  name: api
-  namespace: NS
-  annotations:
-    sealedsecrets.bitnami.com/namespace-wide: "true"
-data:
-  token: AAECAwQF/w==
----
-apiVersion: v1
-kind: Secret
-metadata:
-  name: registry
-  namespace: NS
-  annotations:
-    sealedsecrets.bitnami.com/cluster-wide: "true"
-stringData:
-  config.json: '{"auths":{}}'
-`
 
 // TestBitnamiController lets Bitnami's controller make its key and unseal
 // what kubeseal sealed with it, then checks that sealkit reads the key as
@@ -96,7 +60,7 @@ func TestBitnamiController(t *testing.T) {
 	}
 
 	ns := env.Namespace(t)
-	manifest := kubeseal.Seal(t, cert, []byte(strings.ReplaceAll(secretsYAML, "namespace: NS", "namespace: "+ns)))
+	manifest := kubeseal.Seal(t, cert, []byte(kubeseal.SampleSecrets(ns)))
 	kubectl(t, env, manifest, "apply", "-f", "-")
 
 	ids, recipients := identity(t)
