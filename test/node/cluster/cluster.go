@@ -29,6 +29,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -80,9 +81,13 @@ type Timing struct {
 	Duration time.Duration
 }
 
-// Start brings the cluster up and returns once the node is Ready. The caller
-// must call Stop, also when Start fails with a non-nil Cluster... it never
-// does: on failure Start stops what it started.
+// runDirPrefix starts the name of every cluster's run directory (in the
+// system's temporary directory) and cgroup.
+const runDirPrefix = "sealkit-node-"
+
+// Start brings the cluster up and returns once the node is Ready; the caller
+// must Stop it. On failure Start stops what it started. It first removes what
+// crashed earlier runs left behind.
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if opts.Log == nil {
 		opts.Log = io.Discard
@@ -101,8 +106,12 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := checkHostTools(); err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "sealkit-node-")
+	sweepStale(opts.Log)
+	dir, err := os.MkdirTemp("", runDirPrefix)
 	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 		return nil, err
 	}
 	cctx, cancel := context.WithCancel(context.Background())

@@ -160,6 +160,7 @@ failSwapOn: false
 protectKernelDefaults: true
 oomScoreAdj: 0
 podLogsDir: %[5]q
+volumePluginDir: %[6]q
 staticPodPath: ""
 resolvConf: ""
 maxPods: 50
@@ -176,7 +177,7 @@ serverTLSBootstrap: false
 registerNode: true
 syncFrequency: 10s
 nodeStatusUpdateFrequency: 5s
-`, nodeIP, l.pki("ca.crt"), l.containerdSocket(), cg, l.path("pods-logs"))
+`, nodeIP, l.pki("ca.crt"), l.containerdSocket(), cg, l.path("pods-logs"), l.path("kubelet-plugins"))
 }
 
 // kubeProxyConfig: iptables mode inside the namespace; conntrack settings

@@ -4,9 +4,13 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -85,4 +89,42 @@ func mountsUnder(dir string) []string {
 		}
 	}
 	return ms
+}
+
+// ownerFile, in the run directory, holds the pid of the process that started
+// the cluster; a cluster whose owner is gone was left by a run that crashed.
+const ownerFile = "owner"
+
+// sweepStale removes what crashed runs left: for every cluster cgroup whose
+// owner is gone, it kills the processes in it (containers and shims outlive
+// everything else), removes the cgroups and the run directory.
+func sweepStale(log io.Writer) {
+	hs, err := cgroupHierarchies()
+	if err != nil {
+		return
+	}
+	seen := map[string]bool{}
+	for _, h := range hs {
+		entries, _ := os.ReadDir(h)
+		for _, e := range entries {
+			if e.IsDir() && strings.HasPrefix(e.Name(), runDirPrefix) {
+				seen[e.Name()] = true
+			}
+		}
+	}
+	for name := range seen {
+		dir := filepath.Join(os.TempDir(), name)
+		if b, err := os.ReadFile(filepath.Join(dir, ownerFile)); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && syscall.Kill(pid, 0) == nil {
+				continue // a live cluster
+			}
+		}
+		fmt.Fprintf(log, "node: removing %s, left by a run that did not stop it\n", name)
+		cg := &cgroupRoot{name: name, hierarchies: hs}
+		_ = cg.kill(10 * time.Second)
+		_ = cg.remove()
+		if len(mountsUnder(dir)) == 0 {
+			_ = os.RemoveAll(dir)
+		}
+	}
 }
