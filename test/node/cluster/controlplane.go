@@ -74,6 +74,8 @@ func (c *Cluster) startControlPlane(ctx, cctx context.Context) error {
 		"--service-account-signing-key-file="+c.l.pki("sa.key"),
 		"--authorization-mode=Node,RBAC",
 		"--enable-admission-plugins=NodeRestriction",
+		// The node name resolves nowhere: no DNS is reachable from inside.
+		"--kubelet-preferred-address-types=InternalIP",
 		// Webhooks (and aggregated APIs) are called at their Service's
 		// endpoints, as on clusters without a route to Service IPs from the
 		// API server.

@@ -50,7 +50,15 @@ func (c *Cluster) stop() error {
 	c.cancel() // the relay
 	if c.sb != nil {
 		c.sb.close()
-		if left := c.sb.leftovers(); len(left) > 0 {
+		// Killed processes leave their namespaces as the kernel reaps them.
+		var left []int
+		for range 100 {
+			if left = c.sb.leftovers(); len(left) == 0 {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if len(left) > 0 {
 			errs = append(errs, fmt.Errorf("processes %v are still in the cluster's namespaces", left))
 		}
 	}
