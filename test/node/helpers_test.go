@@ -24,6 +24,12 @@ func namespace(t *testing.T, prefix string, labels map[string]string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Pods may be created once kube-controller-manager has made the
+	// namespace's service account.
+	eventually(t, time.Minute, func() error {
+		_, err := kc.Client.CoreV1().ServiceAccounts(ns.Name).Get(context.Background(), "default", metav1.GetOptions{})
+		return err
+	})
 	t.Cleanup(func() {
 		if t.Failed() {
 			dumpNamespace(t, ns.Name)

@@ -36,7 +36,7 @@ func (c *Cluster) startNode(ctx, _ context.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.poll(ctx, 3*time.Minute, "node "+NodeName+" to be Ready", []*component{kubelet, proxy}, func(ctx context.Context) error {
+	if err := c.poll(ctx, 3*time.Minute, "node "+NodeName+" to be Ready", []*component{kubelet, proxy}, func(ctx context.Context) error {
 		n, err := c.Client.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -50,5 +50,16 @@ func (c *Cluster) startNode(ctx, _ context.Context) error {
 			}
 		}
 		return errors.New("node has no Ready condition yet")
+	}); err != nil {
+		return err
+	}
+	// Pods need their namespace's service account and CA bundle, which
+	// kube-controller-manager makes.
+	return c.poll(ctx, time.Minute, "kube-controller-manager's default service account", c.components, func(ctx context.Context) error {
+		if _, err := c.Client.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{}); err != nil {
+			return err
+		}
+		_, err := c.Client.CoreV1().ConfigMaps("default").Get(ctx, "kube-root-ca.crt", metav1.GetOptions{})
+		return err
 	})
 }
