@@ -1,0 +1,138 @@
+//go:build node
+
+package node
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sealkit/sealkit/internal/controller"
+	"github.com/sealkit/sealkit/internal/testenv"
+	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/test/node/cluster"
+)
+
+const (
+	controllerNS    = "sealkit-system"
+	controllerImage = "sealkit.local/seal-controller:e2e"
+)
+
+// TestInstallManifests installs the kustomize base in manifests/ as a user
+// does, with the controller image built from this tree: both replicas of the
+// Deployment become Ready under Pod Security "restricted" (the namespace's
+// label), exactly one holds the leader Lease, and the leader publishes the
+// cluster's public keys.
+func TestInstallManifests(t *testing.T) {
+	ctx := context.Background()
+	if err := kc.ImportImage(ctx, cluster.Image{
+		Name:       controllerImage,
+		Entrypoint: []string{"/seal-controller"},
+		User:       "65532:65532",
+	}, "/seal-controller", "./cmd/controller"); err != nil {
+		t.Fatal(err)
+	}
+	overlay := overlay(t)
+	kubectl(t, "apply", "-k", overlay)
+	t.Cleanup(func() {
+		if t.Failed() {
+			dumpNamespace(t, controllerNS)
+			out, _ := kc.Kubectl("logs", "-n", controllerNS, "-l", "app.kubernetes.io/name=seal-controller", "--tail=30", "--prefix").CombinedOutput()
+			t.Logf("controller logs:\n%s", out)
+		}
+		_, _ = kc.Kubectl("delete", "-k", overlay, "--wait=false").CombinedOutput()
+	})
+
+	t0 := time.Now()
+	kubectl(t, "rollout", "status", "-n", controllerNS, "deployment/seal-controller", "--timeout=4m")
+	t.Logf("both replicas Ready %s after apply", time.Since(t0).Round(100*time.Millisecond))
+
+	pods, err := kc.Client.CoreV1().Pods(controllerNS).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=seal-controller"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp == nil {
+			names = append(names, p.Name)
+		}
+	}
+	if len(names) != 2 {
+		t.Fatalf("controller Pods %v, want 2", names)
+	}
+	var leader string
+	eventually(t, 2*time.Minute, func() error {
+		lease, err := kc.Client.CoordinationV1().Leases(controllerNS).Get(ctx, controller.LeaderElectionID, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		holder := ""
+		if lease.Spec.HolderIdentity != nil {
+			holder = *lease.Spec.HolderIdentity
+		}
+		for _, n := range names {
+			// controller-runtime's identity is the host name (the Pod's
+			// name) and a random suffix.
+			if strings.HasPrefix(holder, n+"_") {
+				leader = n
+				return nil
+			}
+		}
+		return fmt.Errorf("lease holder %q is none of the Pods %v", holder, names)
+	})
+	t.Logf("leader: %s of %v", leader, names)
+
+	eventually(t, time.Minute, func() error {
+		cm, err := kc.Client.CoreV1().ConfigMaps(controllerNS).Get(ctx, keyring.KeyringConfigMap, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if len(cm.Data) == 0 {
+			return fmt.Errorf("ConfigMap %s is empty", cm.Name)
+		}
+		return nil
+	})
+}
+
+// overlay writes a kustomization that takes manifests/ with the image built
+// here (a tag other than latest: kubelet then never tries to pull it).
+func overlay(t *testing.T) string {
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	// kustomize takes a base by relative path only.
+	base, err := filepath.Rel(dir, filepath.Join(root, "manifests"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := fmt.Sprintf(`apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - %s
+images:
+  - name: ghcr.io/sealkit/seal-controller
+    newName: %s
+    newTag: %s
+`, base, controllerImage[:strings.LastIndex(controllerImage, ":")], controllerImage[strings.LastIndex(controllerImage, ":")+1:])
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func kubectl(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := kc.Kubectl(args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
