@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -95,6 +96,63 @@ func TestInstallManifests(t *testing.T) {
 		}
 		if len(cm.Data) == 0 {
 			return fmt.Errorf("ConfigMap %s is empty", cm.Name)
+		}
+		return nil
+	})
+
+	t.Run("seal through the webhook in the Pods", testSealThroughWebhook)
+}
+
+// testSealThroughWebhook: `seal` fetches the keys the Pods published, and
+// `seal verify` is answered by the validating webhook in the Pods, which the
+// API server reaches at the webhook Service's endpoints with the CA bundle the
+// controller injected (a webhook not reached fails open, and verify says so);
+// the leader unseals the applied SealedSecret.
+func testSealThroughWebhook(t *testing.T) {
+	ctx := context.Background()
+	seal, err := cluster.BuildStatic(ctx, "./cmd/seal", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := namespace(t, "seal", nil)
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(seal, args...)
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+kc.Kubeconfig)
+		out, err := cmd.Output()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return string(out) + string(ee.Stderr), err
+		}
+		return string(out), err
+	}
+	out, err := run("create", "db", "--from-literal=password=canary-node-7", "-n", ns)
+	if err != nil {
+		t.Fatalf("seal create: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "db.yaml")
+	if err := os.WriteFile(good, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run("verify", good); err != nil || !strings.Contains(out, "ok "+ns+"/db") {
+		t.Fatalf("seal verify of a good SealedSecret: %v\n%s", err, out)
+	}
+	// The same values under another name: their frames name db, so the
+	// webhook refuses them.
+	moved := filepath.Join(dir, "other.yaml")
+	if err := os.WriteFile(moved, []byte(strings.Replace(out, "name: db", "name: other", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run("verify", moved); err == nil || !strings.Contains(out, "FAIL "+ns+"/other") {
+		t.Fatalf("seal verify of values moved to another name: %v, want FAIL\n%s", err, out)
+	}
+	kubectl(t, "apply", "-f", good)
+	eventually(t, time.Minute, func() error {
+		s, err := kc.Client.CoreV1().Secrets(ns).Get(ctx, "db", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if string(s.Data["password"]) != "canary-node-7" {
+			return fmt.Errorf("secret %s/db has the wrong password", ns)
 		}
 		return nil
 	})
