@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -197,5 +198,61 @@ func helloPod(ns, name string, env map[string]string) *corev1.Pod {
 				},
 			}},
 		},
+	}
+}
+
+// TestSecondClusterAlongside: a second cluster starts while the shared one
+// runs (same ports and addresses, each in its own namespaces), runs a Pod, and
+// its Stop leaves no process, mount, cgroup or file, while the first cluster
+// goes on working.
+func TestSecondClusterAlongside(t *testing.T) {
+	ctx := context.Background()
+	c2, err := cluster.Start(ctx, cluster.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			_ = c2.Stop()
+		}
+	}()
+	if err := c2.ImportImage(ctx, cluster.Image{Name: helloImage, Entrypoint: []string{"/hello"}, User: "65532:65532"}, "/hello", "./test/node/images/hello"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Minute, func() error {
+		_, err := c2.Client.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
+		return err
+	})
+	pod := helloPod("default", "second", nil)
+	if _, err := c2.Client.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 2*time.Minute, func() error {
+		p, err := c2.Client.CoreV1().Pods("default").Get(ctx, "second", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if p.Status.Phase != corev1.PodRunning {
+			return fmt.Errorf("pod is %s", p.Status.Phase)
+		}
+		return nil
+	})
+	if _, err := kc.Client.CoreV1().Pods("default").Get(ctx, "second", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the second cluster's Pod is visible in the first: %v", err)
+	}
+
+	stopped = true
+	if err := c2.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if _, err := os.Stat(c2.Dir); !os.IsNotExist(err) {
+		t.Errorf("run directory %s is still there: %v", c2.Dir, err)
+	}
+	if left, _ := filepath.Glob("/sys/fs/cgroup/*/" + filepath.Base(c2.Dir)); len(left) > 0 {
+		t.Errorf("cgroups left: %v", left)
+	}
+	if _, err := kc.Client.CoreV1().Nodes().Get(ctx, cluster.NodeName, metav1.GetOptions{}); err != nil {
+		t.Errorf("the first cluster stopped answering: %v", err)
 	}
 }
