@@ -101,6 +101,7 @@ func TestPodRuns(t *testing.T) {
 	waitRunning(t, ns, pod.Name)
 
 	logs := podLogs(t, ns, pod.Name)
+	t.Logf("container log: %s", logs)
 	if !strings.Contains(logs, "canary-greeting-7: listening on :8080 as uid 65532") {
 		t.Errorf("container log does not show the greeting and non-root uid:\n%s", logs)
 	}

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -37,7 +38,9 @@ func main() {
 			log.Printf("api server: %s", status)
 		}
 	}
-	log.Printf("%s: listening on %s as uid %d", greeting, addr, os.Getuid())
+	var nofile syscall.Rlimit
+	_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &nofile)
+	log.Printf("%s: listening on %s as uid %d (open files %d/%d)", greeting, addr, os.Getuid(), nofile.Cur, nofile.Max)
 	http.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, greeting)
 	})
