@@ -47,8 +47,33 @@ func newCgroupRoot(name string) (*cgroupRoot, error) {
 				return nil, err
 			}
 		}
+		if err := delegateControllers(filepath.Join(h, name)); err != nil {
+			_ = c.remove()
+			return nil, err
+		}
 	}
 	return c, nil
+}
+
+// delegateControllers, on a cgroup v2 hierarchy, enables for NAME's children
+// (kubelet's kubepods, containerd's runtime) every controller NAME has.
+func delegateControllers(dir string) error {
+	avail, err := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
+	if err != nil {
+		return nil // a v1 hierarchy
+	}
+	var enable []string
+	for ctrl := range strings.FieldsSeq(string(avail)) {
+		enable = append(enable, "+"+ctrl)
+	}
+	if len(enable) == 0 {
+		return nil // e.g. the empty v2 hierarchy of a hybrid host
+	}
+	p := filepath.Join(dir, "cgroup.subtree_control")
+	if err := os.WriteFile(p, []byte(strings.Join(enable, " ")), 0o644); err != nil {
+		return fmt.Errorf("enabling controllers in %s: %w", p, err)
+	}
+	return nil
 }
 
 // join moves pid into NAME/runtime in every hierarchy.

@@ -32,7 +32,8 @@ import (
 // relay on the host's loopback (see [sandbox.relay]).
 type sandbox struct {
 	holder *exec.Cmd
-	netNS  *os.File // /proc/<holder>/ns/net, held open for setns
+	pid    int      // the process in the namespaces (unshare's child)
+	netNS  *os.File // its network namespace, held open for setns
 	// inodes of the namespaces, to prove that no process is left in them.
 	netIno, mntIno uint64
 }
@@ -95,19 +96,16 @@ func (s *sandbox) findSleeper() error {
 		_ = f.Close()
 		return err
 	}
-	s.netNS, s.netIno, s.mntIno = f, ino, mnt
+	s.pid, s.netNS, s.netIno, s.mntIno = pid, f, ino, mnt
 	return nil
 }
 
 // command runs name inside the namespaces (through nsenter, which then execs
 // it: the process started is the command itself).
 func (s *sandbox) command(name string, args ...string) *exec.Cmd {
-	full := append([]string{"--net=" + s.netNS.Name(), "--mount=" + mntPath(s.netNS.Name()), "--", name}, args...)
+	full := append([]string{"--target=" + strconv.Itoa(s.pid), "--net", "--mount", "--", name}, args...)
 	return exec.Command("nsenter", full...)
 }
-
-// mntPath is the mount namespace file next to a /proc/PID/ns/net path.
-func mntPath(netPath string) string { return netPath[:len(netPath)-len("net")] + "mnt" }
 
 // dial connects to addr from inside the network namespace: the socket is made
 // on an OS thread switched into the namespace and back. Should switching back
