@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sealkit/sealkit/internal/controller"
@@ -101,6 +103,41 @@ func TestInstallManifests(t *testing.T) {
 	})
 
 	t.Run("seal through the webhook in the Pods", testSealThroughWebhook)
+	t.Run("eviction respects the PodDisruptionBudget", testEvictionRespectsPDB)
+}
+
+// testEvictionRespectsPDB: a drain evicts through the Eviction API; with both
+// replicas Ready the PodDisruptionBudget allows one eviction and refuses the
+// second until the Deployment has replaced the first Pod.
+func testEvictionRespectsPDB(t *testing.T) {
+	ctx := context.Background()
+	eventually(t, time.Minute, func() error {
+		pdb, err := kc.Client.PolicyV1().PodDisruptionBudgets(controllerNS).Get(ctx, "seal-controller", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if pdb.Status.ObservedGeneration != pdb.Generation || pdb.Status.DisruptionsAllowed != 1 {
+			return fmt.Errorf("PodDisruptionBudget allows %d disruptions, want 1", pdb.Status.DisruptionsAllowed)
+		}
+		return nil
+	})
+	pods, err := kc.Client.CoreV1().Pods(controllerNS).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=seal-controller"})
+	if err != nil || len(pods.Items) != 2 {
+		t.Fatalf("controller Pods: %v, %d", err, len(pods.Items))
+	}
+	evict := func(name string) error {
+		return kc.Client.PolicyV1().Evictions(controllerNS).Evict(ctx, &policyv1.Eviction{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: controllerNS},
+		})
+	}
+	if err := evict(pods.Items[0].Name); err != nil {
+		t.Fatalf("evicting the first replica: %v", err)
+	}
+	err = evict(pods.Items[1].Name)
+	if !apierrors.IsTooManyRequests(err) || !strings.Contains(err.Error(), "disruption budget") {
+		t.Fatalf("evicting the second replica at once: %v; want 429 naming the disruption budget", err)
+	}
+	kubectl(t, "rollout", "status", "-n", controllerNS, "deployment/seal-controller", "--timeout=3m")
 }
 
 // testSealThroughWebhook: `seal` fetches the keys the Pods published, and
