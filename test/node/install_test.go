@@ -18,7 +18,9 @@ import (
 
 	"github.com/sealkit/sealkit/internal/controller"
 	"github.com/sealkit/sealkit/internal/testenv"
+	"github.com/sealkit/sealkit/internal/webhookcert"
 	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/keysecret"
 	"github.com/sealkit/sealkit/test/node/cluster"
 )
 
@@ -56,16 +58,7 @@ func TestInstallManifests(t *testing.T) {
 	kubectl(t, "rollout", "status", "-n", controllerNS, "deployment/seal-controller", "--timeout=4m")
 	t.Logf("both replicas Ready %s after apply", time.Since(t0).Round(100*time.Millisecond))
 
-	pods, err := kc.Client.CoreV1().Pods(controllerNS).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=seal-controller"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, p := range pods.Items {
-		if p.DeletionTimestamp == nil {
-			names = append(names, p.Name)
-		}
-	}
+	names := controllerPods(t)
 	if len(names) != 2 {
 		t.Fatalf("controller Pods %v, want 2", names)
 	}
@@ -121,19 +114,19 @@ func testEvictionRespectsPDB(t *testing.T) {
 		}
 		return nil
 	})
-	pods, err := kc.Client.CoreV1().Pods(controllerNS).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=seal-controller"})
-	if err != nil || len(pods.Items) != 2 {
-		t.Fatalf("controller Pods: %v, %d", err, len(pods.Items))
+	pods := controllerPods(t)
+	if len(pods) != 2 {
+		t.Fatalf("controller Pods %v, want 2", pods)
 	}
 	evict := func(name string) error {
 		return kc.Client.PolicyV1().Evictions(controllerNS).Evict(ctx, &policyv1.Eviction{
 			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: controllerNS},
 		})
 	}
-	if err := evict(pods.Items[0].Name); err != nil {
+	if err := evict(pods[0]); err != nil {
 		t.Fatalf("evicting the first replica: %v", err)
 	}
-	err = evict(pods.Items[1].Name)
+	err := evict(pods[1])
 	if !apierrors.IsTooManyRequests(err) || !strings.Contains(err.Error(), "disruption budget") {
 		t.Fatalf("evicting the second replica at once: %v; want 429 naming the disruption budget", err)
 	}
@@ -193,6 +186,79 @@ func testSealThroughWebhook(t *testing.T) {
 		}
 		return nil
 	})
+
+	t.Run("rolling to a new image build keeps keys, Secrets and the webhook certificate", func(t *testing.T) {
+		testRollout(t, ns, func() error {
+			out, err := run("verify", good)
+			if err != nil || !strings.Contains(out, "ok "+ns+"/db") {
+				return fmt.Errorf("seal verify after the rollout: %v\n%s", err, out)
+			}
+			return nil
+		})
+	})
+}
+
+// testRollout rolls the Deployment to another image build and checks that
+// the key Secrets, the webhook serving certificate and the unsealed Secret
+// ns/db are the same objects with the same data afterwards, and that verify
+// (through the new Pods' webhook) still passes.
+func testRollout(t *testing.T, ns string, verify func() error) {
+	ctx := context.Background()
+	snapshot := func() map[string]string {
+		t.Helper()
+		state := map[string]string{}
+		keys, err := kc.Client.CoreV1().Secrets(controllerNS).List(ctx, metav1.ListOptions{LabelSelector: keysecret.LabelKey + "=" + keysecret.LabelKeyValue})
+		if err != nil || len(keys.Items) == 0 {
+			t.Fatalf("key Secrets: %v, %d", err, len(keys.Items))
+		}
+		for _, k := range keys.Items {
+			state["key "+k.Name] = fmt.Sprint(k.UID, k.Data)
+		}
+		for _, ref := range [][2]string{{controllerNS, webhookcert.DefaultSecret}, {ns, "db"}} {
+			s, err := kc.Client.CoreV1().Secrets(ref[0]).Get(ctx, ref[1], metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			state[ref[0]+"/"+ref[1]] = fmt.Sprint(s.UID, s.Data)
+		}
+		return state
+	}
+	before := snapshot()
+
+	next := controllerImage + "-2"
+	if err := kc.ImportImage(ctx, cluster.Image{
+		Name:       next,
+		Entrypoint: []string{"/seal-controller"},
+		User:       "65532:65532",
+		// Another build: the same program, another image.
+		Files: []cluster.File{{Path: "/build", Mode: 0o644, Data: []byte("2\n")}},
+	}, "/seal-controller", "./cmd/controller"); err != nil {
+		t.Fatal(err)
+	}
+	kubectl(t, "set", "image", "-n", controllerNS, "deployment/seal-controller", "seal-controller="+next)
+	kubectl(t, "rollout", "status", "-n", controllerNS, "deployment/seal-controller", "--timeout=4m")
+	pods, err := kc.Client.CoreV1().Pods(controllerNS).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=seal-controller"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp == nil && p.Spec.Containers[0].Image != next {
+			t.Errorf("Pod %s still runs %s", p.Name, p.Spec.Containers[0].Image)
+		}
+	}
+	// The new Pods serve the webhook once Ready; verify until one answers.
+	eventually(t, time.Minute, verify)
+	after := snapshot()
+	for k, v := range before {
+		if after[k] != v {
+			t.Errorf("%s changed across the rollout", k)
+		}
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			t.Errorf("%s appeared across the rollout", k)
+		}
+	}
 }
 
 // overlay writes a kustomization that takes manifests/ with the image built
@@ -230,4 +296,20 @@ func kubectl(t *testing.T, args ...string) string {
 		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// controllerPods names the controller's Pods that are not being deleted.
+func controllerPods(t *testing.T) []string {
+	t.Helper()
+	pods, err := kc.Client.CoreV1().Pods(controllerNS).List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=seal-controller"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp == nil {
+			names = append(names, p.Name)
+		}
+	}
+	return names
 }
