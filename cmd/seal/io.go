@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/sealkit/sealkit/internal/atomicfile"
+	"github.com/sealkit/sealkit/internal/manifest"
 	"github.com/sealkit/sealkit/pkg/sealed"
 )
 
@@ -153,6 +154,21 @@ func rewriteManifests(path string, objs []runtime.Object, format string) error {
 		perm = fi.Mode().Perm()
 	}
 	return atomicfile.WriteFile(path, buf.Bytes(), perm)
+}
+
+// editInPlace makes changes to the manifest file path, whose content is
+// data, keeping every other byte and the file's mode, atomically.
+func editInPlace(path string, data []byte, changes []manifest.Change) error {
+	out, err := manifest.Apply(data, changes)
+	if err != nil {
+		return withHint(fmt.Errorf("%s: %w", path, err),
+			"the file was left as it was; write the value as a plain or quoted scalar directly under spec.encryptedData")
+	}
+	perm := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		perm = fi.Mode().Perm()
+	}
+	return atomicfile.WriteFile(path, out, perm)
 }
 
 // formatOf is the format a manifest file was written in, so that a file

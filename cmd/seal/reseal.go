@@ -11,9 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/sealkit/sealkit/internal/manifest"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/repoconfig"
 	"github.com/sealkit/sealkit/pkg/sealed"
@@ -137,7 +136,8 @@ func (o *resealOptions) resealFile(ctx context.Context, f *manifestFile, st *res
 			return err
 		}
 	}
-	values, objects, failed := 0, 0, false
+	var changes []manifest.Change
+	objects, failed := 0, false
 	for _, d := range f.sealed {
 		n, err := o.resealObject(ctx, d.obj, to)
 		o.progress.step()
@@ -148,48 +148,53 @@ func (o *resealOptions) resealFile(ctx context.Context, f *manifestFile, st *res
 			fmt.Fprintf(o.ErrOut, "seal: error: %s: sealedsecret %s: %s\n", f.path, objectRef(d.obj, o.kube.defaultNS), oneLine(err.Error()))
 			continue
 		}
-		values += n
-		if n > 0 {
+		if len(n) > 0 {
 			objects++
 		}
+		doc := f.docs[d.index]
+		for _, k := range n {
+			changes = append(changes, manifest.Change{Doc: doc.Stream,
+				Path: doc.Path("spec", "encryptedData", k), Value: d.obj.Spec.EncryptedData[k]})
+		}
 	}
-	if failed || values == 0 {
+	if failed || len(changes) == 0 {
 		st.unchangedFiles++
 		return nil
 	}
-	if err := writeManifestFile(f); err != nil {
+	if err := editInPlace(f.path, f.data, changes); err != nil {
 		return err
 	}
-	st.values += values
+	st.values += len(changes)
 	st.objects += objects
 	st.changedFiles++
 	return nil
 }
 
-// resealObject re-seals ss in place and returns how many values changed.
-func (o *resealOptions) resealObject(ctx context.Context, ss *v1alpha1.SealedSecret, to []*crypto.Recipient) (int, error) {
+// resealObject re-seals ss in place and returns the data keys whose values
+// changed, sorted.
+func (o *resealOptions) resealObject(ctx context.Context, ss *v1alpha1.SealedSecret, to []*crypto.Recipient) ([]string, error) {
 	before := maps.Clone(ss.Spec.EncryptedData)
 	if len(o.identities) > 0 {
 		if _, err := sealed.Reseal(ss, o.identities, to); err != nil {
-			return 0, err
+			return nil, err
 		}
 	} else {
 		got, err := o.kube.dryRun(ctx, ss, true)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		if len(got.Spec.EncryptedData) != len(before) {
-			return 0, fmt.Errorf("the API server returned %d values for %d sent", len(got.Spec.EncryptedData), len(before))
+		if !slices.Equal(slices.Sorted(maps.Keys(got.Spec.EncryptedData)), slices.Sorted(maps.Keys(before))) {
+			return nil, fmt.Errorf("the API server returned other data keys than were sent")
 		}
 		ss.Spec.EncryptedData = got.Spec.EncryptedData
 	}
-	n := 0
-	for k, v := range ss.Spec.EncryptedData {
-		if before[k] != v {
-			n++
+	var changed []string
+	for _, k := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
+		if before[k] != ss.Spec.EncryptedData[k] {
+			changed = append(changed, k)
 		}
 	}
-	return n, nil
+	return changed, nil
 }
 
 // offlineRecipients are whom an offline re-seal seals path's values to, as
@@ -212,24 +217,6 @@ func (o *resealOptions) offlineRecipients(path string) ([]*crypto.Recipient, err
 		r.parsed = slices.Concat(r.parsed, a.Recovery)
 	}
 	return r.resolve()
-}
-
-// writeManifestFile writes f's documents back, its SealedSecrets as they
-// are now and every other document as it was read, keeping the file's
-// format (JSON if it was JSON) and mode.
-func writeManifestFile(f *manifestFile) error {
-	objs := make([]runtime.Object, len(f.docs))
-	for i, d := range f.docs {
-		u := &unstructured.Unstructured{}
-		if err := u.UnmarshalJSON(d.Raw); err != nil {
-			return fmt.Errorf("%s: %w", docName(d), err)
-		}
-		objs[i] = u
-	}
-	for _, d := range f.sealed {
-		objs[d.index] = d.obj
-	}
-	return rewriteManifests(f.path, objs, formatOf(f.path, f.data))
 }
 
 // progress draws a bar on stderr when it is a terminal, and nothing

@@ -353,3 +353,20 @@ func docBytes(t *testing.T, data []byte, i int) []byte {
 	}
 	return data[docs[i].Start:docs[i].End]
 }
+
+func TestFormatOf(t *testing.T) {
+	for in, want := range map[string]string{
+		"a: b\n":                        YAML,
+		`{"a": "b"}`:                    JSON,
+		"{a: b, c: [d]}\n":              YAML, // a YAML flow mapping
+		`{"a": "b"} {"a":`:              JSON, // broken JSON stays JSON, for its errors
+		"[1, 2]":                        JSON,
+		"  \n# comment\n{a: b}\n":       YAML,
+		"{\"a\": \"b\"}\n---\nc: d\n":   JSON,
+		"---\n{\"apiVersion\": \"v1\"}": YAML,
+	} {
+		if got := FormatOf([]byte(in)); got != want {
+			t.Errorf("FormatOf(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"sigs.k8s.io/yaml"
 )
 
 // The two formats of a manifest file.
@@ -22,12 +24,33 @@ type Doc struct {
 }
 
 // FormatOf is the format data is read in: JSON when its first non-blank
-// byte opens an object or an array, YAML otherwise.
+// byte opens an object or an array, unless its first value is not JSON but
+// the file reads as YAML (a YAML file may start with a flow mapping); YAML
+// otherwise.
 func FormatOf(data []byte) string {
-	if t := bytes.TrimSpace(data); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+	t := bytes.TrimSpace(data)
+	if len(t) == 0 || t[0] != '{' && t[0] != '[' {
+		return YAML
+	}
+	var first json.RawMessage
+	if err := json.NewDecoder(bytes.NewReader(t)).Decode(&first); err == nil || !readsAsYAML(data) {
 		return JSON
 	}
 	return YAML
+}
+
+// readsAsYAML reports whether every document of data parses as YAML.
+func readsAsYAML(data []byte) bool {
+	docs, err := splitYAML(data)
+	if err != nil {
+		return false
+	}
+	for _, d := range docs {
+		if _, err := yaml.YAMLToJSON(data[d.Start:d.End]); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // Split returns the format of data and its documents in order. A YAML
