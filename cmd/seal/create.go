@@ -59,9 +59,10 @@ variable. A key given twice is an error.`,
 	return cmd
 }
 
-// Complete takes the name and resolves the shared sealing flags.
+// Complete takes the name and checks the shared sealing flags.
 func (o *createOptions) Complete(cmd *cobra.Command, args []string) error {
 	o.name = args[0]
+	o.typeSet = cmd.Flags().Changed("type")
 	return o.complete(cmd)
 }
 

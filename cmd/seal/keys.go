@@ -10,7 +10,7 @@ func newKeysCmd(s Streams) *cobra.Command {
 		Short: "Manage sealing keys",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageErrorf("unknown command %q for %q", args[0], cmd.CommandPath())
+				return unknownCommand(cmd, args[0])
 			}
 			return cmd.Help()
 		},

@@ -135,7 +135,7 @@ func restoredSecret(ns string, e keyBackup, id *crypto.Identity) *corev1.Secret 
 
 // read decrypts and parses the backup file.
 func (o *keysRestoreOptions) read() ([]keyBackup, error) {
-	ids, err := readIdentityFiles(o.identityFiles)
+	ids, err := readIdentityFiles(o.Streams, o.identityFiles)
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,7 @@ func TestScripts(t *testing.T) {
 			"perm":       cmdPerm,
 			"wrapraw":    cmdWrapRaw,
 			"keyring":    cmdKeyring,
+			"keyid":      cmdKeyID,
 			"concat":     cmdConcat,
 		},
 	})
@@ -161,21 +162,36 @@ func cmdWrapRaw(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(m), 0o644))
 }
 
-// keyring OUT IDENTITY_FILE...: write a public keyring file, in the format
-// seal keys fetch writes, holding the identities' recipients as active keys.
+// keyring OUT IDENTITY_FILE[:STATE]...: write a public keyring file, in the
+// format seal keys fetch writes, holding the identities' recipients, active
+// unless STATE says otherwise.
 func cmdKeyring(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 {
-		ts.Fatalf("usage: keyring OUT [IDENTITY_FILE...]")
+		ts.Fatalf("usage: keyring OUT [IDENTITY_FILE[:STATE]...]")
 	}
 	var b strings.Builder
 	b.WriteString("# sealkit public keyring\n")
-	for _, f := range args[1:] {
+	for _, arg := range args[1:] {
+		f, state, ok := strings.Cut(arg, ":")
+		if !ok {
+			state = "active"
+		}
 		ids, err := crypto.ParseIdentities(strings.NewReader(ts.ReadFile(f)))
 		ts.Check(err)
 		r := ids[0].Recipient()
-		fmt.Fprintf(&b, "# id: %s created: 2026-11-25T23:00:00Z state: active\n%s\n", r.KeyID(), r)
+		fmt.Fprintf(&b, "# id: %s created: 2026-11-25T23:00:00Z state: %s\n%s\n", r.KeyID(), state, r)
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(b.String()), 0o644))
+}
+
+// keyid IDENTITY_FILE VAR: set $VAR to the identity's key ID.
+func cmdKeyID(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: keyid IDENTITY_FILE VAR")
+	}
+	ids, err := crypto.ParseIdentities(strings.NewReader(ts.ReadFile(args[0])))
+	ts.Check(err)
+	ts.Setenv(args[1], string(ids[0].KeyID()))
 }
 
 // concat OUT IN...: join YAML files as documents of one stream.

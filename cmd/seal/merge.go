@@ -3,7 +3,11 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"slices"
+	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/sealkit/sealkit/pkg/crypto"
@@ -14,7 +18,7 @@ import (
 // merge seals the one Secret given and adds or replaces its keys in the
 // SealedSecret in --merge-into, rewriting that file atomically. Where the
 // Secret or the flags leave namespace and scope open, the file's are used.
-func (o *sealingOptions) merge(secrets []sourced) error {
+func (o *sealingOptions) merge(secrets []sourced, errOut io.Writer) error {
 	path := o.mergeInto
 	if len(secrets) != 1 {
 		return fmt.Errorf("--merge-into %s: input has %d Secrets, want exactly 1", path, len(secrets))
@@ -36,6 +40,9 @@ func (o *sealingOptions) merge(secrets []sourced) error {
 			return fmt.Errorf("%s: sealedsecret %s/%s: %w", path, dst.Namespace, dst.Name, err)
 		}
 	}
+	if err := o.mergeType(path, dst, sec, errOut); err != nil {
+		return err
+	}
 	src, err := o.seal(secrets)
 	if err != nil {
 		return err
@@ -44,14 +51,72 @@ func (o *sealingOptions) merge(secrets []sourced) error {
 		return fmt.Errorf("--merge-into %s: secret %s/%s does not match sealedsecret %s/%s",
 			path, src[0].Namespace, src[0].Name, dst.Namespace, dst.Name)
 	}
+	warnOtherKeys(errOut, path, dst, o.sealTo)
 	if err := sealed.Merge(dst, src[0]); err != nil {
 		return fmt.Errorf("%s: sealedsecret %s/%s: %w", path, dst.Namespace, dst.Name, err)
 	}
+	if err := sealed.Check(dst); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	warnSize(errOut, dst)
 	format := o.output.format
 	if !o.output.formatSet {
 		format = formatOf(path, raw)
 	}
 	return rewriteManifests(path, []kruntime.Object{dst}, format)
+}
+
+// mergeType applies the Secret's type to the file's SealedSecret: a type
+// given with --type replaces the file's, saying so; a manifest's type that
+// differs from the file's is refused, since which one is meant is unclear.
+func (o *sealingOptions) mergeType(path string, dst *v1alpha1.SealedSecret, sec *corev1.Secret, errOut io.Writer) error {
+	have := dst.Spec.Template.Type
+	if have == "" {
+		have = corev1.SecretTypeOpaque
+	}
+	switch {
+	case sec.Type == "" || sec.Type == have:
+		return nil
+	case o.typeSet:
+		fmt.Fprintf(errOut, "seal: %s: sealedsecret %s/%s: type %s replaced by %s (--type)\n", path, dst.Namespace, dst.Name, have, sec.Type)
+		dst.Spec.Template.Type = sec.Type
+		return nil
+	}
+	return withHint(fmt.Errorf("--merge-into %s: the secret's type %s differs from the sealedsecret's %s", path, sec.Type, have),
+		"drop the type from the manifest to keep the file's, or give it with 'seal create --type' to change it")
+}
+
+// warnOtherKeys says when the file's values are sealed to other keys than
+// the new ones: a cluster that holds only one of the sets cannot open the
+// whole SealedSecret. (During a rotation the cluster holds both, which is
+// why this is a warning.)
+func warnOtherKeys(errOut io.Writer, path string, dst *v1alpha1.SealedSecret, sealTo []recipientSource) {
+	want := map[crypto.KeyID]bool{}
+	for _, s := range sealTo {
+		want[s.recipient.KeyID()] = true
+	}
+	other := map[crypto.KeyID]bool{}
+	for _, v := range dst.Spec.EncryptedData {
+		ids, err := crypto.KeyIDs(v)
+		if err != nil {
+			continue
+		}
+		for _, id := range ids {
+			if !want[id] {
+				other[id] = true
+			}
+		}
+	}
+	if len(other) == 0 {
+		return
+	}
+	ids := make([]string, 0, len(other))
+	for id := range other {
+		ids = append(ids, string(id))
+	}
+	slices.Sort(ids)
+	fmt.Fprintf(errOut, "seal: warning: %s: values already in sealedsecret %s/%s are sealed to %s, which the new values are not: a cluster without those keys cannot open them all; re-seal the file ('seal reseal') to make them agree\n",
+		path, dst.Namespace, dst.Name, strings.Join(ids, ", "))
 }
 
 // readOneSealedSecret reads a file that must hold exactly one SealedSecret.

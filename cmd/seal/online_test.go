@@ -273,7 +273,12 @@ func TestOnlineRoundTrip(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(dir, "db.yaml"), secretYAML(app, "db", "password", "one", "user", "admin"))
 	writeFile(t, filepath.Join(dir, "api.yaml"), secretYAML(app, "api", "token", "two"))
-	mustSeal(t, args(flags, "-f", filepath.Join(dir, "db.yaml"), "-w", filepath.Join(dir, "db.sealed.yaml"))...)
+	// It says on stderr which cluster the keys came from.
+	_, errOut, code := runSeal(t, args(flags, "-f", filepath.Join(dir, "db.yaml"), "-w", filepath.Join(dir, "db.sealed.yaml"))...)
+	if code != 0 || !strings.Contains(errOut, `seal: sealing to the keys of context "envtest" (cluster "envtest", server https://`) ||
+		!strings.Contains(errOut, "configmap "+ctrlNS+"/"+keyring.KeyringConfigMap+"\n") {
+		t.Fatalf("online seal: exit %d, stderr %q", code, errOut)
+	}
 	mustSeal(t, "--keys", filepath.Join(dir, "prod.keys"), "-f", filepath.Join(dir, "api.yaml"), "-w", filepath.Join(repo, "sub", "api.yaml"))
 	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop}\ndata: {color: blue}\n"
 	db, err := os.ReadFile(filepath.Join(dir, "db.sealed.yaml"))
@@ -303,7 +308,7 @@ func TestOnlineRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(dir, "bad", "db.yaml"), buf.String())
-	out, _, code := runSeal(t, args(flags, "verify", filepath.Join(dir, "bad"))...)
+	out, _, code = runSeal(t, args(flags, "verify", filepath.Join(dir, "bad"))...)
 	if code != ExitError || !strings.HasPrefix(out, `FAIL shop/db: data key "pass": `) {
 		t.Fatalf("verify of a moved value: exit %d, %q", code, out)
 	}
@@ -318,7 +323,7 @@ func TestOnlineRoundTrip(t *testing.T) {
 	if k := keys["retained:"+oldID]; k.SealedSecrets != 2 {
 		t.Fatalf("old key: %+v", k)
 	}
-	_, errOut, code := runSeal(t, args(flags, "keys", "retire", oldID)...)
+	_, errOut, code = runSeal(t, args(flags, "keys", "retire", oldID)...)
 	if code != ExitError || !strings.Contains(errOut, "still needed by 2 SealedSecrets") || !strings.Contains(errOut, "shop/db") {
 		t.Fatalf("retire in use: exit %d, %q", code, errOut)
 	}
@@ -336,9 +341,10 @@ func TestOnlineRoundTrip(t *testing.T) {
 	}
 
 	// reseal online: both files rewritten, the ConfigMap kept, notes.yaml untouched.
+	// The summary names the key the controller sealed to.
 	out = mustSeal(t, args(flags, "reseal", repo)...)
-	if want := "resealed 3 values in 2 objects, 2 files changed, 0 unchanged\n"; out != want {
-		t.Fatalf("reseal: %q, want %q", out, want)
+	if want := "resealed 3 values in 2 objects, 2 files changed, 0 unchanged\nsealed to " + newID + `: chosen by seal-controller, context "envtest"`; !strings.HasPrefix(out, want) {
+		t.Fatalf("reseal: %q, want %q…", out, want)
 	}
 	app2, _ := os.ReadFile(filepath.Join(repo, "app.yaml"))
 	if !strings.Contains(string(app2), "color: blue") {
@@ -398,7 +404,7 @@ func TestOnlineBackupRestore(t *testing.T) {
 
 	recovery := filepath.Join(dir, "recovery.key")
 	mustSeal(t, "keys", "generate", "-o", recovery)
-	ids, err := readIdentities(recovery)
+	ids, err := readIdentities(Streams{}, recovery)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,7 @@ func (o *rawOptions) validate(s *sealingOptions, filename string) error {
 	switch {
 	case s.mergeInto != "":
 		return usageErrorf("--raw prints one value: --merge-into cannot be given too")
-	case filename != "-":
+	case filename != "" && filename != "-":
 		return withHint(usageErrorf("--raw reads the value from stdin or --from-file, not -f"),
 			"give the value's file with --from-file FILE")
 	case s.output.file != "":
@@ -72,7 +72,7 @@ func (o *rawOptions) run(st Streams, s *sealingOptions) error {
 		return err
 	}
 	f := crypto.Frame{Scope: s.scope, Namespace: s.namespace, Name: o.name, Key: o.key}
-	enc, err := crypto.Seal(s.sealTo, f, value)
+	enc, err := crypto.Seal(recipientsOf(s.sealTo), f, value)
 	if errors.Is(err, crypto.ErrTooLarge) {
 		return fmt.Errorf("%s: value is over Kubernetes' 1 MiB Secret limit", source)
 	}

@@ -165,6 +165,25 @@ func ForFile(file string) (*Applied, error) {
 	return c.Lookup(abs), nil
 }
 
+// ForDir is [ForFile] for a directory: the rule that applies to dir itself
+// (a rule "clusters/prod/**" applies to the directory clusters/prod), used
+// when there is no file to go by, such as stdin to stdout.
+func ForDir(dir string) (*Applied, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	p, err := Find(abs)
+	if err != nil || p == "" {
+		return nil, err
+	}
+	c, err := Load(p)
+	if err != nil {
+		return nil, err
+	}
+	return c.Lookup(abs), nil
+}
+
 // Applied is the outcome of looking a path up in a configuration: a rule
 // (with the defaults filled in) and its values resolved.
 type Applied struct {
@@ -221,6 +240,9 @@ func (c *Config) Lookup(file string) *Applied {
 		return nil
 	}
 	rel = filepath.ToSlash(rel)
+	if rel == "." {
+		rel = "" // the configuration's own directory: only ** matches it
+	}
 	for i := range c.Rules {
 		if Match(c.Rules[i].Path, rel) {
 			return c.apply(i, &c.Rules[i])
