@@ -2,8 +2,9 @@ package main
 
 import "github.com/spf13/cobra"
 
-// newKeysCmd groups the key commands. generate works offline; fetch, list,
-// rotate, retire, backup and restore talk to a cluster.
+// newKeysCmd groups the key commands. generate, public and keyring work
+// offline; fetch, list, rotate, retire, backup and restore talk to a
+// cluster.
 func newKeysCmd(s Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keys",
@@ -17,6 +18,8 @@ func newKeysCmd(s Streams) *cobra.Command {
 	}
 	cmd.AddCommand(
 		newKeysGenerateCmd(s),
+		newKeysPublicCmd(s),
+		newKeysKeyringCmd(s),
 		newKeysFetchCmd(s),
 		newKeysListCmd(s),
 		newKeysRotateCmd(s),

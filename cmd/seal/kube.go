@@ -189,13 +189,16 @@ func kubeContext() (context.Context, context.CancelFunc) {
 
 // kubeError adds a hint to errors that mean the cluster cannot be reached.
 func kubeError(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ne net.Error
-	var ue *url.Error
-	if errors.As(err, &ne) || errors.As(err, &ue) {
+	if unreachable(err) {
 		return withHint(err, "check that the cluster is reachable: --kubeconfig, --context, KUBECONFIG")
 	}
 	return err
+}
+
+// unreachable reports whether err means the API server could not be
+// reached at all.
+func unreachable(err error) bool {
+	var ne net.Error
+	var ue *url.Error
+	return err != nil && (errors.As(err, &ne) || errors.As(err, &ue))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"filippo.io/age"
+	"filippo.io/age/armor"
 	"github.com/rogpeppe/go-internal/testscript"
 	"sigs.k8s.io/yaml"
 
@@ -40,6 +42,7 @@ func TestScripts(t *testing.T) {
 			"wrapraw":    cmdWrapRaw,
 			"keyring":    cmdKeyring,
 			"keyid":      cmdKeyID,
+			"pwencrypt":  cmdPwEncrypt,
 			"concat":     cmdConcat,
 		},
 	})
@@ -204,4 +207,35 @@ func cmdConcat(ts *testscript.TestScript, neg bool, args []string) {
 		parts = append(parts, ts.ReadFile(f))
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(strings.Join(parts, "---\n")), 0o644))
+}
+
+// pwencrypt [-a] IN OUT PASSPHRASE: encrypt IN with a passphrase, as
+// `age -p` does (-a: armored), with a low work factor to keep tests fast.
+func cmdPwEncrypt(ts *testscript.TestScript, neg bool, args []string) {
+	armored := len(args) > 0 && args[0] == "-a"
+	if armored {
+		args = args[1:]
+	}
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: pwencrypt [-a] IN OUT PASSPHRASE")
+	}
+	r, err := age.NewScryptRecipient(args[2])
+	ts.Check(err)
+	r.SetWorkFactor(10)
+	var b bytes.Buffer
+	var w io.Writer = &b
+	var aw io.WriteCloser
+	if armored {
+		aw = armor.NewWriter(&b)
+		w = aw
+	}
+	ew, err := age.Encrypt(w, r)
+	ts.Check(err)
+	_, err = ew.Write([]byte(ts.ReadFile(args[0])))
+	ts.Check(err)
+	ts.Check(ew.Close())
+	if aw != nil {
+		ts.Check(aw.Close())
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), b.Bytes(), 0o600))
 }

@@ -459,9 +459,37 @@ func TestControllerDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The check did not run: exit 2, not a verification failure.
 	stdout, stderr, code := runSeal(t, "--kubeconfig", env.Kubeconfig, "verify", sealed)
-	if code != 1 || !strings.Contains(stdout, "FAIL shop/db: the controller did not answer the verify request\n") || strings.Contains(stdout+stderr, "canary") {
+	if code != ExitUsage || !strings.Contains(stdout, "UNCHECKED shop/db: the controller did not answer the verify request\n") ||
+		!strings.Contains(stderr, "seal: error: 1 of 1 SealedSecrets could not be checked\n") || strings.Contains(stdout+stderr, "canary") {
 		t.Fatalf("verify with no controller: exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	// Nor did it for a caller the API server refuses (RBAC) ...
+	_, viewer := env.User("viewer")
+	stdout, stderr, code = runSeal(t, "--kubeconfig", viewer, "verify", sealed)
+	if code != ExitUsage || !strings.Contains(stdout, "UNCHECKED shop/db: ") || !strings.Contains(stdout, "forbidden") {
+		t.Fatalf("verify forbidden: exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	// client-go's override flags work: the admin acting as nobody is refused.
+	stdout, _, code = runSeal(t, "--kubeconfig", env.Kubeconfig, "--as", "nobody", "--as-group", "nogroup", "verify", sealed)
+	if code != ExitUsage || !strings.Contains(stdout, `User "nobody" cannot create resource "sealedsecrets"`) {
+		t.Fatalf("verify --as nobody: exit %d, stdout:\n%s", code, stdout)
+	}
+	// ... or with a cluster that cannot be reached.
+	unreachable := filepath.Join(dir, "unreachable.kubeconfig")
+	writeFile(t, unreachable, "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\n"+
+		"users: [{name: u, user: {token: x}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n")
+	stdout, stderr, code = runSeal(t, "--kubeconfig", unreachable, "--request-timeout", "5s", "verify", sealed)
+	if code != ExitUsage || !strings.Contains(stderr, "seal: error: verifying shop/db: ") || !strings.Contains(stderr, "seal: hint: check that the cluster is reachable") {
+		t.Fatalf("verify unreachable: exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	// ... or without a kubeconfig at all.
+	t.Setenv("KUBECONFIG", filepath.Join(dir, "none"))
+	t.Setenv("HOME", dir)
+	_, stderr, code = runSeal(t, "verify", sealed)
+	if code != ExitUsage || !strings.Contains(stderr, "seal: error: no kubeconfig found") {
+		t.Fatalf("verify without kubeconfig: exit %d, stderr:\n%s", code, stderr)
 	}
 	_, stderr, code = runSeal(t, "--kubeconfig", env.Kubeconfig, "reseal", sealed)
 	if code == 0 || !strings.Contains(stderr, "did not answer the re-seal request") || strings.Contains(stderr, "canary") {

@@ -162,8 +162,11 @@ func (o *sealingOptions) defaultNamespaces(secrets []sourced, errOut io.Writer) 
 	}
 	ns, context := o.kube.contextNamespace()
 	why := fmt.Sprintf("the namespace of kube context %q", context)
-	if ns == "" {
-		ns, why = defaultNamespace, "no -n, and no namespace in the kubeconfig context"
+	switch {
+	case ns == "" && context == "":
+		ns, why = defaultNamespace, "no -n, and no kubeconfig context"
+	case ns == "":
+		ns, why = defaultNamespace, fmt.Sprintf("no -n, and kube context %q sets no namespace", context)
 	}
 	o.fallbackNS = ns
 	fmt.Fprintf(errOut, "seal: %s names no namespace: sealing for namespace %q (%s)\n", joinSome(unnamed, 3), ns, why)
