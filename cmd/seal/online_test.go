@@ -471,6 +471,11 @@ func TestControllerDown(t *testing.T) {
 	if code != ExitUsage || !strings.Contains(stdout, "UNCHECKED shop/db: ") || !strings.Contains(stdout, "forbidden") {
 		t.Fatalf("verify forbidden: exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
+	// -n completes the cluster's namespaces.
+	stdout, _, _ = runSeal(t, "__complete", "verify", "--kubeconfig", env.Kubeconfig, "-n", "")
+	if !strings.Contains(stdout, "shop\n") || !strings.Contains(stdout, "kube-system\n") {
+		t.Fatalf("completing -n: %q", stdout)
+	}
 	// client-go's override flags work: the admin acting as nobody is refused.
 	stdout, _, code = runSeal(t, "--kubeconfig", env.Kubeconfig, "--as", "nobody", "--as-group", "nogroup", "verify", sealed)
 	if code != ExitUsage || !strings.Contains(stdout, `User "nobody" cannot create resource "sealedsecrets"`) {

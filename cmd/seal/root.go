@@ -58,6 +58,7 @@ func newRootCmd(s Streams) *cobra.Command {
 		newVersionCmd(s),
 		newCompletionCmd(s),
 	)
+	registerCompletions(root)
 	return root
 }
 
