@@ -170,11 +170,7 @@ func rewriteManifests(path string, objs []runtime.Object, format string) error {
 	if err := sealed.WriteManifests(&buf, objs, format); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	perm := os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		perm = fi.Mode().Perm()
-	}
-	return atomicfile.WriteFile(path, buf.Bytes(), perm)
+	return atomicfile.WriteFile(path, buf.Bytes(), filePerm(path))
 }
 
 // editInPlace makes changes to the manifest file path, whose content is
@@ -185,11 +181,16 @@ func editInPlace(path string, data []byte, changes []manifest.Change) error {
 		return withHint(fmt.Errorf("%s: %w", path, err),
 			"the file was left as it was; write the value as a plain or quoted scalar directly under spec.encryptedData")
 	}
-	perm := os.FileMode(0o644)
+	return atomicfile.WriteFile(path, out, filePerm(path))
+}
+
+// filePerm is the mode of the file at path, so that rewriting it keeps
+// it; 0644 for a new file.
+func filePerm(path string) os.FileMode {
 	if fi, err := os.Stat(path); err == nil {
-		perm = fi.Mode().Perm()
+		return fi.Mode().Perm()
 	}
-	return atomicfile.WriteFile(path, out, perm)
+	return 0o644
 }
 
 // formatOf is the format a manifest file was written in, so that a file

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/sealkit/sealkit/internal/atomicfile"
+	"github.com/sealkit/sealkit/internal/manifest"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/sealed"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
@@ -27,10 +30,11 @@ func (o *sealingOptions) merge(secrets []sourced, errOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dst, err := readOneSealedSecret(raw, path)
+	dst, doc, err := readOneSealedSecret(raw, path)
 	if err != nil {
 		return err
 	}
+	orig := dst.DeepCopy()
 	sec := secrets[0].secret
 	if sec.Namespace == "" && o.namespace == "" {
 		sec.Namespace = dst.Namespace
@@ -59,11 +63,51 @@ func (o *sealingOptions) merge(secrets []sourced, errOut io.Writer) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	warnSize(errOut, dst)
-	format := o.output.format
-	if !o.output.formatSet {
-		format = formatOf(path, raw)
+	format := formatOf(path, raw)
+	if o.output.formatSet && o.output.format != format {
+		return rewriteManifests(path, []kruntime.Object{dst}, o.output.format)
 	}
-	return rewriteManifests(path, []kruntime.Object{dst}, format)
+	return mergeInPlace(errOut, path, raw, doc, orig, dst)
+}
+
+// mergeInPlace writes what merging changed into the file, keeping its
+// comments and formatting; what cannot be changed in place (a template or
+// labels the file does not have yet, immutability) has the file rewritten
+// as a whole, with a warning.
+func mergeInPlace(errOut io.Writer, path string, raw []byte, doc sealed.Document, orig, merged *v1alpha1.SealedSecret) error {
+	var changes []manifest.Change
+	set := func(value string, field ...string) {
+		changes = append(changes, manifest.Change{Doc: doc.Stream, Path: doc.Path(field...), Value: value})
+	}
+	for _, k := range slices.Sorted(maps.Keys(merged.Spec.EncryptedData)) {
+		if v := merged.Spec.EncryptedData[k]; v != orig.Spec.EncryptedData[k] {
+			set(v, "spec", "encryptedData", k)
+		}
+	}
+	mt, ot := merged.Spec.Template, orig.Spec.Template
+	for field, m := range map[string][2]map[string]string{
+		"labels":      {mt.Metadata.Labels, ot.Metadata.Labels},
+		"annotations": {mt.Metadata.Annotations, ot.Metadata.Annotations},
+	} {
+		for _, k := range slices.Sorted(maps.Keys(m[0])) {
+			if v, had := m[1][k]; !had || v != m[0][k] {
+				set(m[0][k], "spec", "template", "metadata", field, k)
+			}
+		}
+	}
+	if mt.Type != ot.Type {
+		set(string(mt.Type), "spec", "template", "type")
+	}
+	out, err := manifest.Apply(raw, changes)
+	if err == nil && (mt.Immutable == nil) == (ot.Immutable == nil) {
+		return atomicfile.WriteFile(path, out, filePerm(path))
+	}
+	why := "its immutability changed"
+	if err != nil {
+		why = err.Error()
+	}
+	fmt.Fprintf(errOut, "seal: warning: %s: rewritten as a whole, its comments and formatting not kept: %s\n", path, why)
+	return rewriteManifests(path, []kruntime.Object{merged}, formatOf(path, raw))
 }
 
 // mergeType applies the Secret's type to the file's SealedSecret: a type
@@ -120,19 +164,19 @@ func warnOtherKeys(errOut io.Writer, path string, dst *v1alpha1.SealedSecret, se
 }
 
 // readOneSealedSecret reads a file that must hold exactly one SealedSecret.
-func readOneSealedSecret(raw []byte, path string) (*v1alpha1.SealedSecret, error) {
+func readOneSealedSecret(raw []byte, path string) (*v1alpha1.SealedSecret, sealed.Document, error) {
 	docs, err := sealed.ReadManifests(bytes.NewReader(raw), path)
 	if err != nil {
-		return nil, prefixSource(path, err)
+		return nil, sealed.Document{}, prefixSource(path, err)
 	}
 	if len(docs) != 1 || docs[0].Kind != "SealedSecret" {
-		return nil, fmt.Errorf("--merge-into %s: want exactly one SealedSecret, found %s", path, describeDocs(docs))
+		return nil, sealed.Document{}, fmt.Errorf("--merge-into %s: want exactly one SealedSecret, found %s", path, describeDocs(docs))
 	}
 	ss, err := docs[0].SealedSecret()
 	if err != nil {
-		return nil, prefixSource(path, err)
+		return nil, sealed.Document{}, prefixSource(path, err)
 	}
-	return ss, nil
+	return ss, docs[0], nil
 }
 
 func describeDocs(docs []sealed.Document) string {

@@ -15,7 +15,9 @@ import (
 
 // Change sets one scalar value: the one at Path in document Doc (an index
 // into [Split]'s documents). Path holds mapping keys, and sequence indexes
-// in decimal: {"items", "0", "spec", "encryptedData", "password"}.
+// in decimal: {"items", "0", "spec", "encryptedData", "password"}. When the
+// last key is not in its mapping, it is added as the mapping's last entry;
+// every other step of the path must exist.
 type Change struct {
 	Doc   int
 	Path  []string
@@ -173,6 +175,10 @@ func setPath(v any, path []string, value string) (any, error) {
 	switch t := v.(type) {
 	case map[string]any:
 		cur, ok := t[path[0]]
+		if !ok && len(path) == 1 {
+			t[path[0]] = value
+			return t, nil
+		}
 		if !ok {
 			return nil, fmt.Errorf("no key %q", path[0])
 		}

@@ -250,6 +250,24 @@ items:
 		want: `{"kind": "ConfigMap", "data": {"password": "x"}}
 {"kind": "List", "items": [{"spec": {"encryptedData": {"password": "a"}}}, {"spec": {"encryptedData": {"password": "B2"}}}]}
 `,
+	}, {
+		name: "keys added: block, after a comment, CRLF, flow, empty flow, quoted key",
+		in:   "a:\r\n  encryptedData:\r\n    x: old   # last\r\n  template: {metadata: {labels: {app: a}}, t: {}}\r\n",
+		changes: []Change{
+			ch(0, "NEW", "a", "encryptedData", "z"), ch(0, "X2", "a", "encryptedData", "x"),
+			ch(0, "db", "a", "template", "metadata", "labels", "tier"), ch(0, "v", "a", "template", "t", "true"),
+		},
+		want: "a:\r\n  encryptedData:\r\n    x: X2   # last\r\n    z: NEW\r\n  template: {metadata: {labels: {app: a, tier: db}}, t: {\"true\": v}}\r\n",
+	}, {
+		name:    "a key added at the end of a file without a final line break",
+		in:      "spec:\n  encryptedData:\n    x: old",
+		changes: []Change{ch(0, "NEW", enc("z")...)},
+		want:    "spec:\n  encryptedData:\n    x: old\n    z: NEW",
+	}, {
+		name: "JSON: keys added one per line, or inline",
+		in: "{\n  \"spec\": {\n    \"encryptedData\": {\n      \"x\": \"old\"\n    },\n    \"t\": {\"a\": \"b\"},\n    \"e\": {}\n  }\n}\n",
+		changes: []Change{ch(0, "NEW", enc("y")...), ch(0, "c", "spec", "t", "z"), ch(0, "1", "spec", "e", "k")},
+		want: "{\n  \"spec\": {\n    \"encryptedData\": {\n      \"x\": \"old\",\n      \"y\": \"NEW\"\n    },\n    \"t\": {\"a\": \"b\", \"z\": \"c\"},\n    \"e\": {\"k\": \"1\"}\n  }\n}\n",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,7 +288,9 @@ func TestApplyRefuses(t *testing.T) {
 		change   Change
 		err      string
 	}{
-		{"missing key", "spec: {encryptedData: {a: x}}\n", ch(0, "v", enc("b")...), `document 1: spec.encryptedData.b: no key "b"`},
+		{"missing parent", "spec: {encryptedData: {a: x}}\n", ch(0, "v", "spec", "data", "b"), `document 1: spec.data.b: no key "data"`},
+		{"insert after a block scalar that ends the file (it would gain a line break)", "spec:\n  encryptedData:\n    x: |\n      block", ch(0, "v", enc("y")...), "cannot change spec.encryptedData.y in place"},
+		{"insert after a nested value", "spec:\n  encryptedData:\n    a: {x: y}\n", ch(0, "v", enc("b")...), "cannot add a key after a nested value"},
 		{"not a scalar", "spec: {encryptedData: {a: [x]}}\n", ch(0, "v", enc("a")...), "not a scalar"},
 		{"through an alias", "x: &m {a: old}\nspec: {encryptedData: *m}\n", ch(0, "v", enc("a")...), "spec.encryptedData is an alias"},
 		{"anchored value used elsewhere", "spec:\n  encryptedData: {a: &v old}\n  other: *v\n", ch(0, "v", enc("a")...), "cannot change spec.encryptedData.a in place"},

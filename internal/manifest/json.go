@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // jsonSpans finds the token of every changed value in a JSON document and
@@ -16,6 +17,11 @@ func jsonSpans(doc []byte, cs []Change) ([]span, error) {
 		dec := json.NewDecoder(bytes.NewReader(doc))
 		dec.UseNumber()
 		start, end, err := findJSON(dec, doc, c.Path)
+		var ins jsonInsertion
+		if errors.As(err, &ins) {
+			spans = append(spans, ins.span(doc, c.Path[len(c.Path)-1], c.Value))
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.where(), err)
 		}
@@ -41,7 +47,10 @@ func findJSON(dec *json.Decoder, doc []byte, path []string) (int, int, error) {
 	}
 	switch {
 	case container && delim == '{':
+		open := start
+		lastKey, lastEnd := -1, -1
 		for dec.More() {
+			keyStart := skipSeparators(doc, int(dec.InputOffset()))
 			k, err := dec.Token()
 			if err != nil {
 				return 0, 0, errors.New("the document does not parse")
@@ -52,6 +61,10 @@ func findJSON(dec *json.Decoder, doc []byte, path []string) (int, int, error) {
 			if err := skipJSON(dec); err != nil {
 				return 0, 0, err
 			}
+			lastKey, lastEnd = keyStart, int(dec.InputOffset())
+		}
+		if len(path) == 1 {
+			return 0, 0, jsonInsertion{open, lastKey, lastEnd}
 		}
 		return 0, 0, fmt.Errorf("no key %q", path[0])
 	case container && delim == '[':
@@ -84,4 +97,30 @@ func skipSeparators(doc []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// jsonInsertion is where a missing key goes: after the last member of the
+// object that opens at open, or inside it when it has none.
+type jsonInsertion struct {
+	open, lastKey, lastEnd int
+}
+
+func (jsonInsertion) Error() string { return "key to be added" }
+
+// span adds "key": value after the last member, on a line of its own and
+// indented like it when the members are one per line.
+func (ins jsonInsertion) span(doc []byte, key, value string) span {
+	member := doubleQuoted(key) + ": " + doubleQuoted(value)
+	if ins.lastKey < 0 {
+		return span{start: ins.open + 1, end: ins.open + 1, text: member}
+	}
+	lineStart := bytes.LastIndexByte(doc[:ins.lastKey], '\n') + 1
+	if lineStart == 0 || strings.TrimSpace(string(doc[lineStart:ins.lastKey])) != "" {
+		return span{start: ins.lastEnd, end: ins.lastEnd, text: ", " + member}
+	}
+	br := "\n"
+	if lineStart >= 2 && doc[lineStart-2] == '\r' {
+		br = "\r\n"
+	}
+	return span{start: ins.lastEnd, end: ins.lastEnd, text: "," + br + string(doc[lineStart:ins.lastKey]) + member}
 }

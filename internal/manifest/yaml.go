@@ -24,6 +24,15 @@ func yamlSpans(doc []byte, cs []Change, quoteAll bool) ([]span, error) {
 	var spans []span
 	for _, c := range cs {
 		n, parent, key, err := lookup(&root, c.Path)
+		var missing missingKeyError
+		if errors.As(err, &missing) && missing.at == len(c.Path)-1 {
+			sp, err := yamlInsert(doc, lines, parent, c, quoteAll)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.where(), err)
+			}
+			spans = append(spans, sp)
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.where(), err)
 		}
@@ -60,7 +69,7 @@ func lookup(root *yamlv3.Node, path []string) (n, parent, key *yamlv3.Node, err 
 				}
 			}
 			if next == nil {
-				return nil, nil, nil, fmt.Errorf("no key %q", p)
+				return nil, parent, nil, missingKeyError{p, i}
 			}
 			n = next
 		case yamlv3.SequenceNode:
@@ -77,6 +86,59 @@ func lookup(root *yamlv3.Node, path []string) (n, parent, key *yamlv3.Node, err 
 		return nil, nil, nil, errors.New("not a scalar")
 	}
 	return n, parent, key, nil
+}
+
+// missingKeyError is a path whose key at index at is not in its mapping.
+type missingKeyError struct {
+	key string
+	at  int
+}
+
+func (e missingKeyError) Error() string { return fmt.Sprintf("no key %q", e.key) }
+
+// yamlInsert adds c's key, missing from the mapping m, after the mapping's
+// last entry: on a line of its own, indented as the other keys, in a block
+// mapping; after a comma in a flow mapping.
+func yamlInsert(doc []byte, lines []int, m *yamlv3.Node, c Change, quoteAll bool) (span, error) {
+	flow := m.Style&yamlv3.FlowStyle != 0
+	k := c.Path[len(c.Path)-1]
+	entry := renderKey(k, flow, quoteAll) + ": " + render(c.Value, &yamlv3.Node{Kind: yamlv3.ScalarNode}, flow, quoteAll)
+	if len(m.Content) == 0 {
+		s := offset(doc, lines, m.Line, m.Column)
+		if !flow || s >= len(doc) || doc[s] != '{' {
+			return span{}, errors.New("cannot add a key to an empty mapping that is not {}")
+		}
+		return span{start: s + 1, end: s + 1, text: entry}, nil
+	}
+	lastKey, last := m.Content[len(m.Content)-2], m.Content[len(m.Content)-1]
+	if last.Kind != yamlv3.ScalarNode && last.Kind != yamlv3.AliasNode {
+		return span{}, errors.New("cannot add a key after a nested value")
+	}
+	_, end, err := scalarSpan(doc, offset(doc, lines, last.Line, last.Column), last, lastKey.Column-1, flow)
+	if err != nil {
+		return span{}, err
+	}
+	if flow {
+		return span{start: end, end: end, text: ", " + entry}, nil
+	}
+	lend, next := line(doc, end)
+	br := string(doc[lend:next])
+	if br == "" {
+		br = "\n"
+	}
+	text := br + strings.Repeat(" ", lastKey.Column-1) + entry
+	if next == lend { // the last line of the document had no line break
+		text = "\n" + strings.Repeat(" ", lastKey.Column-1) + entry
+	}
+	return span{start: lend, end: lend, text: text}, nil
+}
+
+// renderKey writes a mapping key, quoted where plain would not read back.
+func renderKey(k string, flow, quoteAll bool) string {
+	if !quoteAll && plainSafe(k, flow) {
+		return k
+	}
+	return doubleQuoted(k)
 }
 
 // lineStarts are the offsets where lines start, with the YAML parser's
