@@ -264,10 +264,10 @@ items:
 		changes: []Change{ch(0, "NEW", enc("z")...)},
 		want:    "spec:\n  encryptedData:\n    x: old\n    z: NEW",
 	}, {
-		name: "JSON: keys added one per line, or inline",
-		in: "{\n  \"spec\": {\n    \"encryptedData\": {\n      \"x\": \"old\"\n    },\n    \"t\": {\"a\": \"b\"},\n    \"e\": {}\n  }\n}\n",
+		name:    "JSON: keys added one per line, or inline",
+		in:      "{\n  \"spec\": {\n    \"encryptedData\": {\n      \"x\": \"old\"\n    },\n    \"t\": {\"a\": \"b\"},\n    \"e\": {}\n  }\n}\n",
 		changes: []Change{ch(0, "NEW", enc("y")...), ch(0, "c", "spec", "t", "z"), ch(0, "1", "spec", "e", "k")},
-		want: "{\n  \"spec\": {\n    \"encryptedData\": {\n      \"x\": \"old\",\n      \"y\": \"NEW\"\n    },\n    \"t\": {\"a\": \"b\", \"z\": \"c\"},\n    \"e\": {\"k\": \"1\"}\n  }\n}\n",
+		want:    "{\n  \"spec\": {\n    \"encryptedData\": {\n      \"x\": \"old\",\n      \"y\": \"NEW\"\n    },\n    \"t\": {\"a\": \"b\", \"z\": \"c\"},\n    \"e\": {\"k\": \"1\"}\n  }\n}\n",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
