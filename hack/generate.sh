@@ -25,5 +25,6 @@ cd "$root"
 "$bin" crd paths=./pkg/sealed/... output:crd:artifacts:config=manifests/crd
 
 # ClusterRole and namespaced Roles of the controller from the +kubebuilder:rbac
-# markers in pkg/controller (bindings: manifests/rbac_bindings.yaml).
-"$bin" rbac:roleName=seal-controller paths=./pkg/controller/... output:rbac:artifacts:config=manifests/rbac
+# markers in internal/controller and internal/webhookcert (bindings:
+# manifests/rbac_bindings.yaml).
+"$bin" rbac:roleName=seal-controller paths="./internal/controller/...;./internal/webhookcert/..." output:rbac:artifacts:config=manifests/rbac

@@ -138,8 +138,9 @@ type loadedKeyring struct {
 // resolveRecipients returns the recipients of p, given the keyrings it
 // named, read: the direct recipients, the active keys of each keyring, then
 // the recovery recipients, each once (with all its origins). It refuses no
-// recipient at all, a key any of the keyrings marks compromised or retired,
-// and classic and post-quantum keys together.
+// recipient at all, more than crypto.MaxRecipients, a key any of the
+// keyrings marks compromised or retired, and classic and post-quantum keys
+// together.
 func resolveRecipients(p recipientPlan, keyrings []loadedKeyring) ([]recipientSource, error) {
 	out := slices.Clone(p.direct)
 	for _, k := range keyrings {
@@ -155,6 +156,10 @@ func resolveRecipients(p recipientPlan, keyrings []loadedKeyring) ([]recipientSo
 	if len(out) == 0 {
 		return nil, withHint(usageErrorf("no recipients: nothing to seal to"),
 			"give --keys FILE (a public keyring) or --recipient age1pq1…")
+	}
+	if len(out) > crypto.MaxRecipients {
+		return nil, withHint(fmt.Errorf("%d recipients: %w", len(out), crypto.ErrTooManyRecipients),
+			"seal to fewer keyrings or recipients; -v names where each comes from")
 	}
 	if err := checkStates(out, keyrings); err != nil {
 		return nil, err
