@@ -52,9 +52,9 @@ func (o *kubeOptions) addFlags(fs *pflag.FlagSet, withNamespace bool) {
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "path to the kubeconfig `FILE` (default: $KUBECONFIG, else ~/.kube/config)")
 	names := clientcmd.RecommendedConfigOverrideFlags("")
 	names.ContextOverrideFlags.Namespace.LongName = "" // -n is seal's own
-	names.CurrentContext.Description = "the kubeconfig context to use (default: the current context)"
+	names.CurrentContext.Description = "kubeconfig `CONTEXT` to use (default: the current context)"
 	names.Timeout.Default = kubeRequestTimeout.String()
-	names.Timeout.Description = "how long to wait for each request to the API server (0: no limit)"
+	names.Timeout.Description = "how long to wait for each request to the API server, as a `DURATION` (0: no limit)"
 	clientcmd.BindOverrideFlags(&o.overrides, fs, names)
 	if withNamespace {
 		fs.StringVarP(&o.namespace, "namespace", "n", "", "`NAMESPACE` of objects that name none (default: the context's, else \"default\")")
