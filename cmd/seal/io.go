@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/sealkit/sealkit/internal/atomicfile"
-	"github.com/sealkit/sealkit/internal/manifest"
 	"github.com/sealkit/sealkit/pkg/sealed"
 )
 
@@ -171,17 +170,6 @@ func rewriteManifests(path string, objs []runtime.Object, format string) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return atomicfile.WriteFile(path, buf.Bytes(), filePerm(path))
-}
-
-// editInPlace makes changes to the manifest file path, whose content is
-// data, keeping every other byte and the file's mode, atomically.
-func editInPlace(path string, data []byte, changes []manifest.Change) error {
-	out, err := manifest.Apply(data, changes)
-	if err != nil {
-		return withHint(fmt.Errorf("%s: %w", path, err),
-			"the file was left as it was; write the value as a plain or quoted scalar directly under spec.encryptedData")
-	}
-	return atomicfile.WriteFile(path, out, filePerm(path))
 }
 
 // filePerm is the mode of the file at path, so that rewriting it keeps

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/sealkit/sealkit/internal/atomicfile"
 	"github.com/sealkit/sealkit/internal/manifest"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/repoconfig"
@@ -87,7 +88,10 @@ func (o *resealOptions) Validate() error {
 // were sealed to: key ID -> origins.
 type resealStats struct {
 	values, objects, changedFiles, unchangedFiles, failed int
-	sealedTo                                              map[crypto.KeyID][]string
+	// unedited counts files whose values were re-sealed but could not be
+	// changed in place.
+	unedited int
+	sealedTo map[crypto.KeyID][]string
 }
 
 // sealedBy is a key values were re-sealed to, and why.
@@ -143,14 +147,18 @@ func (o *resealOptions) Run() error {
 	for _, id := range slices.Sorted(maps.Keys(st.sealedTo)) {
 		fmt.Fprintf(o.Out, "sealed to %s: %s\n", id, strings.Join(st.sealedTo[id], "; "))
 	}
-	if st.failed > 0 {
+	switch {
+	case st.failed > 0:
 		return fmt.Errorf("%d SealedSecrets could not be re-sealed; their files were left unchanged", st.failed)
+	case st.unedited > 0:
+		return fmt.Errorf("%d files could not be changed in place; they were left unchanged", st.unedited)
 	}
 	return nil
 }
 
-// resealFile re-seals every SealedSecret of f and writes f if a value
-// changed. Failures are reported and counted; only I/O errors stop.
+// resealFile re-seals every SealedSecret of f and writes the values that
+// changed into f, in place. Failures (an object, or a file that cannot be
+// changed in place) are reported and counted; only I/O errors stop.
 func (o *resealOptions) resealFile(ctx context.Context, f *manifestFile, st *resealStats) error {
 	var to []recipientSource
 	if len(o.identities) > 0 {
@@ -192,7 +200,16 @@ func (o *resealOptions) resealFile(ctx context.Context, f *manifestFile, st *res
 		st.unchangedFiles++
 		return nil
 	}
-	if err := editInPlace(f.path, f.data, changes); err != nil {
+	out, err := manifest.Apply(f.data, changes)
+	if err != nil {
+		st.unedited++
+		st.unchangedFiles++
+		o.progress.clear()
+		report(o.ErrOut, withHint(fmt.Errorf("%s: %w", f.path, err),
+			"the file was left as it was; write each value as a plain or quoted scalar directly under spec.encryptedData"), "")
+		return nil
+	}
+	if err := atomicfile.WriteFile(f.path, out, filePerm(f.path)); err != nil {
 		return err
 	}
 	st.record(by)

@@ -175,7 +175,7 @@ func TestResealInPlace(t *testing.T) {
 
 // TestResealCannotEdit: a value the in-place editor cannot reach (here,
 // encryptedData through an alias) is an error naming the file; the file is
-// left as it was.
+// left as it was, and the other files are still done.
 func TestResealCannotEdit(t *testing.T) {
 	dir := t.TempDir()
 	oldID, _ := crypto.GenerateIdentity()
@@ -184,11 +184,17 @@ func TestResealCannotEdit(t *testing.T) {
 	writeFile(t, oldKey, oldID.String()+"\n")
 	text := fillSealed(t, "apiVersion: sealkit.dev/v1alpha1\nkind: SealedSecret\n"+
 		"metadata: {name: x, namespace: shop, annotations: &v {k: {{shop/x/k}}}}\nspec:\n  encryptedData: *v\n", oldID.Recipient())
-	path := filepath.Join(dir, "x.yaml")
+	path := filepath.Join(dir, "a", "x.yaml")
 	writeFile(t, path, text)
-	_, errOut, code := runSeal(t, "reseal", "-i", oldKey, "--recipient", newID.Recipient().String(), path)
+	other := filepath.Join(dir, "b", "y.yaml")
+	writeFile(t, other, fillSealed(t, "apiVersion: sealkit.dev/v1alpha1\nkind: SealedSecret\nmetadata: {name: other, namespace: shop}\nspec: {encryptedData: {k: {{shop/other/k}}}}\n", oldID.Recipient()))
+	out, errOut, code := runSeal(t, "reseal", "-i", oldKey, "--recipient", newID.Recipient().String(), dir)
 	after, _ := os.ReadFile(path)
-	if code != ExitError || !strings.Contains(errOut, path+": document 1: spec.encryptedData.k: spec.encryptedData is an alias") || string(after) != text {
+	if code != ExitError || !strings.Contains(errOut, "seal: error: "+path+": document 1: spec.encryptedData.k: spec.encryptedData is an alias") ||
+		!strings.Contains(errOut, "seal: error: 1 files could not be changed in place; they were left unchanged") || string(after) != text {
 		t.Fatalf("exit %d, stderr %q, file changed: %v", code, errOut, string(after) != text)
+	}
+	if !strings.HasPrefix(out, "resealed 1 values in 1 objects, 1 files changed, 1 unchanged\n") {
+		t.Fatalf("the other file was not re-sealed: %q", out)
 	}
 }
