@@ -52,18 +52,18 @@ func flagError(cmd *cobra.Command, err error) error {
 	if !ok {
 		return &cliError{code: ExitUsage, err: err}
 	}
-	var close []string
+	var near []string
 	maxDistance := max(1, len(name)/4)
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
 		if !f.Hidden && (levenshtein(name, f.Name) <= maxDistance || len(name) > 2 && strings.HasPrefix(f.Name, name)) {
-			close = append(close, "--"+f.Name)
+			near = append(near, "--"+f.Name)
 		}
 	})
-	if len(close) == 0 {
+	if len(near) == 0 {
 		return &cliError{code: ExitUsage, err: err}
 	}
-	slices.Sort(close)
-	return &cliError{code: ExitUsage, err: err, hint: "did you mean " + strings.Join(close, " or ") + "?"}
+	slices.Sort(near)
+	return &cliError{code: ExitUsage, err: err, hint: "did you mean " + strings.Join(near, " or ") + "?"}
 }
 
 // levenshtein is the edit distance between a and b.

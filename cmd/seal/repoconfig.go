@@ -49,8 +49,8 @@ func (o *sealingOptions) configTarget() (path, from string) {
 // rule finds the .sealkit.yaml rule that applies, if any: the one for the
 // target path, or with no path, the one for the working directory (a rule
 // such as clusters/prod/** applies in clusters/prod).
-func (c *configOptions) rule(o *sealingOptions, errOut io.Writer) (*repoconfig.Applied, error) {
-	target, from := o.configTarget()
+func (o *configOptions) rule(s *sealingOptions, errOut io.Writer) (*repoconfig.Applied, error) {
+	target, from := s.configTarget()
 	var a *repoconfig.Applied
 	var err error
 	what := target + " (" + from + ")"
@@ -69,10 +69,10 @@ func (c *configOptions) rule(o *sealingOptions, errOut io.Writer) (*repoconfig.A
 			"fix the file, or see docs/gitops.md for its format")
 	}
 	if a == nil {
-		c.logf(errOut, "seal: no %s rule applies to %s", repoconfig.FileName, what)
+		o.logf(errOut, "seal: no %s rule applies to %s", repoconfig.FileName, what)
 		return nil, nil
 	}
-	if c.verbose || a.Nested() {
+	if o.verbose || a.Nested() {
 		fmt.Fprintf(errOut, "seal: %s applies to %s\n", a, what)
 	}
 	return a, nil
@@ -81,22 +81,22 @@ func (c *configOptions) rule(o *sealingOptions, errOut io.Writer) (*repoconfig.A
 // report says whom values are sealed to, each with its origin, and the
 // scope: with -v, and always when a nested .sealkit.yaml (one below the
 // repository's root, which replaces the root one there) chose them.
-func (c *configOptions) report(errOut io.Writer, rule *repoconfig.Applied, sealTo []recipientSource, plan recipientPlan) {
-	if !c.verbose && (rule == nil || !rule.Nested()) {
+func (o *configOptions) report(errOut io.Writer, rule *repoconfig.Applied, sealTo []recipientSource, plan recipientPlan) {
+	if !o.verbose && (rule == nil || !rule.Nested()) {
 		return
 	}
 	if rule != nil && rule.Nested() {
 		fmt.Fprintf(errOut, "seal: note: %s is nested below the repository root %s and decides whom values below it are sealed to\n",
 			rule.Config.File, rule.Config.Root)
 	}
-	for _, s := range sealTo {
-		fmt.Fprintf(errOut, "seal: sealing to %s\n", s)
+	for _, r := range sealTo {
+		fmt.Fprintf(errOut, "seal: sealing to %s\n", r)
 	}
 	fmt.Fprintf(errOut, "seal: scope %s (%s)\n", plan.scope, plan.scopeOrigin)
 }
 
-func (c *configOptions) logf(w io.Writer, format string, args ...any) {
-	if c.verbose {
+func (o *configOptions) logf(w io.Writer, format string, args ...any) {
+	if o.verbose {
 		fmt.Fprintf(w, format+"\n", args...)
 	}
 }

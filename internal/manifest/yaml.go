@@ -304,7 +304,8 @@ func line(doc []byte, i int) (end, next int) {
 // leading counts the spaces a line starts with; blank reports a line of
 // only spaces and tabs.
 func leading(doc []byte, i, end int) (n int, blank bool) {
-	for n = 0; i+n < end && doc[i+n] == ' '; n++ {
+	for i+n < end && doc[i+n] == ' ' {
+		n++
 	}
 	return n, len(bytes.Trim(doc[i:end], " \t")) == 0
 }

@@ -63,7 +63,7 @@ func (c *Config) checkKeys() error {
 // checkInside checks that p, following symbolic links, is a regular file
 // inside root, or does not exist (reading it will say so).
 func checkInside(root, p string) error {
-	real, err := filepath.EvalSymlinks(p)
+	resolved, err := filepath.EvalSymlinks(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		if fi, lerr := os.Lstat(p); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
 			return errors.New("is a symbolic link to nothing")
@@ -77,10 +77,10 @@ func checkInside(root, p string) error {
 	if err != nil {
 		realRoot = root
 	}
-	if !inside(realRoot, real) {
+	if !inside(realRoot, resolved) {
 		return fmt.Errorf("leads outside the repository %s through a symbolic link", root)
 	}
-	fi, err := os.Stat(real)
+	fi, err := os.Stat(resolved)
 	if err != nil || !fi.Mode().IsRegular() {
 		return errors.New("is not a regular file")
 	}
