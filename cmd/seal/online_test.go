@@ -248,7 +248,11 @@ func TestOnlineRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 
 	// keys fetch writes a keyring that parses and seals offline.
-	mustSeal(t, args(flags, "keys", "fetch", "-w", filepath.Join(dir, "prod.keys"))...)
+	// It names the cluster the keys are from.
+	_, fetchErr, fetchCode := runSeal(t, args(flags, "keys", "fetch", "-w", filepath.Join(dir, "prod.keys"))...)
+	if fetchCode != 0 || !strings.Contains(fetchErr, `keys of context "envtest" (cluster "envtest", server https://`) {
+		t.Fatalf("keys fetch: exit %d, stderr %q", fetchCode, fetchErr)
+	}
 	keys := listKeys(t, flags)
 	oldID := keys["active"].ID
 	if oldID == "" || keys["active"].SealedSecrets != 0 {
