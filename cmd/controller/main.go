@@ -5,17 +5,21 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/sealkit/sealkit/internal/controller"
 	"github.com/sealkit/sealkit/internal/controller/keys"
+	"github.com/sealkit/sealkit/internal/controller/policy"
 	"github.com/sealkit/sealkit/internal/controller/reconciler"
 	"github.com/sealkit/sealkit/internal/controller/webhooks"
 	"github.com/sealkit/sealkit/internal/webhookcert"
@@ -55,7 +59,9 @@ func run() error {
 	fs.IntVar(&ro.Concurrency, "concurrency", reconciler.DefaultConcurrency, "SealedSecrets reconciled in parallel")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&mo.LeaderElection, "leader-elect", true, "run as one of several replicas, only the leader active")
-	fs.StringVar(&mo.MetricsBindAddress, "metrics-bind-address", ":8080", "address of /metrics (0 disables it)")
+	fs.StringVar(&mo.MetricsBindAddress, "metrics-bind-address", ":8443", "address of /metrics (0 disables it)")
+	fs.BoolVar(&mo.SecureMetrics, "metrics-secure", true,
+		"serve /metrics over HTTPS to authenticated callers RBAC allows to get /metrics (false: plain HTTP to anyone, for a local process)")
 	fs.StringVar(&mo.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "address of /healthz and /readyz (0 disables them)")
 	fs.StringVar(&mo.PprofBindAddress, "pprof-bind-address", "0", "address of /debug/pprof (0 disables it)")
 	fs.BoolVar(&serveWebhooks, "enable-webhooks", true, "serve the admission webhooks (online seal verify and seal reseal) with self-managed certificates")
@@ -64,6 +70,22 @@ func run() error {
 		"directory the webhook serving certificate is written to and served from")
 	fs.Func("webhook-host", "extra IP address or DNS name in the webhook certificate (repeatable)", func(v string) error {
 		co.Hosts = append(co.Hosts, v)
+		return nil
+	})
+	fs.BoolVar(&ro.Policy.AllowControllerNamespace, "allow-controller-namespace", false,
+		"unseal SealedSecrets in the controller's own namespace too (never into its key or certificate Secrets)")
+	fs.Func("allow-secret-type", "let SealedSecrets make Secrets of this credential-minting type: "+
+		"kubernetes.io/service-account-token or bootstrap.kubernetes.io/token (repeatable)", func(v string) error {
+		if !slices.Contains(policy.CredentialTypes, corev1.SecretType(v)) {
+			return fmt.Errorf("%q is not a type that is refused by default: every other type is allowed already", v)
+		}
+		ro.Policy.AllowedTypes = append(ro.Policy.AllowedTypes, corev1.SecretType(v))
+		return nil
+	})
+	fs.StringVar(&wo.ClientCAFile, "webhook-client-ca", "",
+		"PEM `FILE` of the CAs whose client certificates the webhook server requires (the API server's, from its admission configuration)")
+	fs.Func("webhook-client-name", "with --webhook-client-ca, a name (common name or DNS SAN) the client certificate must carry (repeatable)", func(v string) error {
+		wo.ClientNames = append(wo.ClientNames, v)
 		return nil
 	})
 	fs.Func("recovery-recipient", "age recipient every re-seal also seals to, e.g. an offline recovery key (repeatable)", func(v string) error {
@@ -96,6 +118,9 @@ func run() error {
 		mo.WatchNamespaces = strings.Split(watch, ",")
 	}
 	ko.Namespace = mo.Namespace
+	ro.Policy.ControllerNamespace = mo.Namespace
+	ro.Policy.ReservedNames = []string{cmp.Or(co.SecretName, webhookcert.DefaultSecret)}
+	wo.Policy = ro.Policy
 
 	cfg, err := ctrl.GetConfig()
 	if err != nil {

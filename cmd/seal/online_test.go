@@ -22,6 +22,7 @@ import (
 	"github.com/sealkit/sealkit/internal/controller"
 	"github.com/sealkit/sealkit/internal/controller/ctrltest"
 	"github.com/sealkit/sealkit/internal/controller/keys"
+	"github.com/sealkit/sealkit/internal/controller/policy"
 	"github.com/sealkit/sealkit/internal/controller/reconciler"
 	"github.com/sealkit/sealkit/internal/controller/webhooks"
 	"github.com/sealkit/sealkit/internal/testenv"
@@ -93,7 +94,7 @@ func startController(t *testing.T, env *testenv.Env, ns string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := reconciler.Setup(mgr, store, reconciler.Options{}); err != nil {
+	if err := reconciler.Setup(mgr, store, reconciler.Options{Policy: policy.Policy{ControllerNamespace: ns}}); err != nil {
 		t.Fatal(err)
 	}
 	wh := env.Webhooks()

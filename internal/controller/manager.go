@@ -14,8 +14,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/sealkit/sealkit/internal/controller/secretcache"
 	kscheme "github.com/sealkit/sealkit/internal/scheme"
 	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
@@ -46,6 +48,10 @@ type ManagerOptions struct {
 	LeaderElection bool
 	// MetricsBindAddress serves /metrics ("0" disables it).
 	MetricsBindAddress string
+	// SecureMetrics serves /metrics over HTTPS, only to callers the API
+	// server authenticates (TokenReview) and authorizes (a
+	// SubjectAccessReview for get on the non-resource URL /metrics).
+	SecureMetrics bool
 	// HealthProbeBindAddress serves /healthz and /readyz ("0" disables it).
 	HealthProbeBindAddress string
 	// PprofBindAddress serves /debug/pprof; empty or "0" disables it.
@@ -89,7 +95,7 @@ func NewManager(cfg *rest.Config, opts ManagerOptions) (ctrl.Manager, error) {
 	mo := ctrl.Options{
 		Scheme:                        scheme,
 		Cache:                         cacheOptions(opts),
-		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsBindAddress},
+		Metrics:                       metricsOptions(opts),
 		HealthProbeBindAddress:        opts.HealthProbeBindAddress,
 		PprofBindAddress:              opts.PprofBindAddress,
 		LeaderElection:                opts.LeaderElection,
@@ -113,6 +119,24 @@ func NewManager(cfg *rest.Config, opts ManagerOptions) (ctrl.Manager, error) {
 		return nil, err
 	}
 	return mgr, nil
+}
+
+// RBAC of the secure metrics server: it asks the API server who a caller is
+// and whether it may get /metrics.
+//
+// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+
+// metricsOptions serves /metrics with controller-runtime's secure server
+// when asked: its own self-signed certificate, and authentication and
+// authorization delegated to the API server.
+func metricsOptions(opts ManagerOptions) metricsserver.Options {
+	mo := metricsserver.Options{BindAddress: opts.MetricsBindAddress}
+	if opts.SecureMetrics {
+		mo.SecureServing = true
+		mo.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	return mo
 }
 
 // ManagedSecretSelector selects the Secrets the reconciler owns.
@@ -148,7 +172,9 @@ func cacheOptions(opts ManagerOptions) cache.Options {
 	return cache.Options{
 		DefaultNamespaces: defaults,
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {Namespaces: secrets, Transform: stripManagedFields},
+			// Outside its own namespace, a bounded summary of each Secret:
+			// anyone may label a Secret sealkit.dev/managed-by.
+			&corev1.Secret{}: {Namespaces: secrets, Transform: secretcache.Transform(opts.Namespace)},
 			&corev1.ConfigMap{}: {
 				Namespaces: map[string]cache.Config{opts.Namespace: {}},
 				Transform:  stripManagedFields,

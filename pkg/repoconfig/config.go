@@ -14,6 +14,9 @@
 //	  scope: strict             # strict, namespace or cluster
 //	  recovery: [age1pq1…]      # recovery recipients added to every sealing
 //	  context: prod             # kube context for online commands
+//	  values: [values-prod.yaml] # Helm values files seal lint renders charts with
+//	lint:                       # seal lint settings; see LintIgnore
+//	  ignore: [{path: legacy/**, rules: [SK006], reason: …}]
 //
 // Parsing is strict: an unknown field is an error naming the file and line.
 // Errors never quote the file's content. See [Match] for the glob syntax
@@ -22,7 +25,7 @@
 // # Trust
 //
 // Whoever can commit to a repository writes its .sealkit.yaml. [Load]
-// refuses keyring paths that leave the repository (absolute, through "..",
+// refuses keyring and values paths that leave the repository (absolute, through "..",
 // or through a symbolic link) or that are not regular files, and a
 // configuration file that is a symbolic link out of the repository. The
 // [Applied] rule says which file and line gave each setting, so that
@@ -58,6 +61,9 @@ type Rule struct {
 	Scope      string   `yaml:"scope"`
 	Recovery   []string `yaml:"recovery"`
 	Context    string   `yaml:"context"`
+	// Values are Helm values files (relative to this file) that seal lint
+	// renders the charts under Path with, after the charts' own defaults.
+	Values []string `yaml:"values"`
 
 	// Line is where the rule starts in the file, for messages.
 	Line int `yaml:"-"`
@@ -73,6 +79,8 @@ type Config struct {
 	// Root is the repository the file belongs to (see [RepoRoot]): what
 	// it names must stay inside. [Load] sets it; [Parse] leaves it empty.
 	Root string
+	// LintIgnores are the lint: ignore: entries, in file order.
+	LintIgnores []LintIgnore
 
 	// applied caches resolved rules by index: linting a large repository
 	// looks up every file, and parsing post-quantum recipients each time
@@ -110,7 +118,7 @@ func Load(path string) (*Config, error) {
 		return nil, err
 	}
 	c.Root = root
-	if err := c.checkKeys(); err != nil {
+	if err := c.checkPaths(); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -201,6 +209,8 @@ type Applied struct {
 	// Scope is empty when neither the rule nor the defaults set one.
 	Scope   crypto.Scope
 	Context string
+	// Values are the Helm values files, absolute.
+	Values []string
 
 	// fromDefaults names the fields the defaults filled in.
 	fromDefaults map[string]bool
@@ -278,6 +288,7 @@ func (c *Config) resolveRule(i int, r *Rule) *Applied {
 		merged.Recovery = or(merged.Recovery, d.Recovery)
 		merged.Scope = or(merged.Scope, d.Scope)
 		merged.Context = or(merged.Context, d.Context)
+		merged.Values = or(merged.Values, d.Values)
 	}
 	a := &Applied{Config: c, Rule: i, Line: r.Line, Pattern: r.Path,
 		Scope: crypto.Scope(merged.Scope), Context: merged.Context, fromDefaults: from}
@@ -286,6 +297,9 @@ func (c *Config) resolveRule(i int, r *Rule) *Applied {
 	}
 	for _, k := range merged.Keys {
 		a.Keys = append(a.Keys, c.resolve(k))
+	}
+	for _, v := range merged.Values {
+		a.Values = append(a.Values, c.resolve(v))
 	}
 	a.Recipients = mustRecipients(merged.Recipients)
 	a.Recovery = mustRecipients(merged.Recovery)

@@ -15,8 +15,8 @@ import (
 )
 
 var (
-	topFields  = []string{"defaults", "rules"}
-	ruleFields = []string{"path", "keys", "recipients", "scope", "recovery", "context"}
+	topFields  = []string{"defaults", "rules", "lint"}
+	ruleFields = []string{"path", "keys", "recipients", "scope", "recovery", "context", "values"}
 )
 
 // Parse parses a configuration read from file (used in messages and to
@@ -70,9 +70,13 @@ func Parse(data []byte, file string) (*Config, error) {
 				}
 				c.Rules = append(c.Rules, *r)
 			}
+		case "lint":
+			if err := parseLint(c, val); err != nil {
+				return nil, err
+			}
 		}
 	}
-	if len(c.Rules) == 0 && c.Defaults == nil {
+	if len(c.Rules) == 0 && c.Defaults == nil && len(c.LintIgnores) == 0 {
 		return nil, at(top.Line, "no rules and no defaults")
 	}
 	return c, nil
@@ -108,12 +112,14 @@ func decodeRule(file string, n *yaml.Node) (*Rule, error) {
 			}
 		}
 	}
-	for _, k := range r.Keys {
-		switch {
-		case strings.TrimSpace(k) == "":
-			return nil, fmt.Errorf("%s:%d: keys: empty file name", file, r.Line)
-		case filepath.IsAbs(k) || strings.HasPrefix(k, "/") || filepath.VolumeName(k) != "":
-			return nil, fmt.Errorf("%s:%d: keys: %q is an absolute path: name keyring files relative to %s, inside the repository", file, r.Line, k, FileName)
+	for field, paths := range r.paths() {
+		for _, p := range paths {
+			switch {
+			case strings.TrimSpace(p) == "":
+				return nil, fmt.Errorf("%s:%d: %s: empty file name", file, r.Line, field)
+			case filepath.IsAbs(p) || strings.HasPrefix(p, "/") || filepath.VolumeName(p) != "":
+				return nil, fmt.Errorf("%s:%d: %s: %q is an absolute path: name files relative to %s, inside the repository", file, r.Line, field, p, FileName)
+			}
 		}
 	}
 	return r, nil

@@ -11,7 +11,8 @@ import (
 
 // A .sealkit.yaml is written by whoever can commit to the repository, so
 // what it names is checked before anything is read: the files it points
-// to must be regular files inside the repository, so that a contributor
+// to (keyrings, Helm values files) must be regular files inside the
+// repository, so that a contributor
 // cannot make seal read (and quote in an error) a token file, a device or
 // a FIFO elsewhere on the machine of whoever runs it.
 
@@ -36,9 +37,15 @@ func RepoRoot(dir string) string {
 // replaces the root one for every file below it.
 func (a *Applied) Nested() bool { return a.Config.Dir() != a.Config.Root }
 
-// checkKeys refuses keyring paths that leave the repository or are not
+// paths are the files a rule names, by field: keyrings seal reads, Helm
+// values files seal lint reads.
+func (r *Rule) paths() map[string][]string {
+	return map[string][]string{"keys": r.Keys, "values": r.Values}
+}
+
+// checkPaths refuses file paths that leave the repository or are not
 // regular files.
-func (c *Config) checkKeys() error {
+func (c *Config) checkPaths() error {
 	rules := make([]*Rule, 0, len(c.Rules)+1)
 	if c.Defaults != nil {
 		rules = append(rules, c.Defaults)
@@ -47,13 +54,15 @@ func (c *Config) checkKeys() error {
 		rules = append(rules, &c.Rules[i])
 	}
 	for _, r := range rules {
-		for _, k := range r.Keys {
-			p := c.resolve(k)
-			if !inside(c.Root, p) {
-				return fmt.Errorf("%s:%d: keys: %q is outside the repository %s", c.File, r.Line, k, c.Root)
-			}
-			if err := checkInside(c.Root, p); err != nil {
-				return fmt.Errorf("%s:%d: keys: %q %w", c.File, r.Line, k, err)
+		for field, paths := range r.paths() {
+			for _, k := range paths {
+				p := c.resolve(k)
+				if !inside(c.Root, p) {
+					return fmt.Errorf("%s:%d: %s: %q is outside the repository %s", c.File, r.Line, field, k, c.Root)
+				}
+				if err := checkInside(c.Root, p); err != nil {
+					return fmt.Errorf("%s:%d: %s: %q %w", c.File, r.Line, field, k, err)
+				}
 			}
 		}
 	}

@@ -46,23 +46,25 @@ func TestLoadRefusesPathsOutsideTheRepository(t *testing.T) {
 		{"", "keys", "not a regular file"},
 		{"", "keys/fifo.keys", "not a regular file"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.keys, func(t *testing.T) {
-			file := filepath.Join(repo, tt.dir, FileName)
-			write(t, file, "rules:\n- path: '**'\n  keys: ['"+tt.keys+"']\n")
-			defer os.Remove(file)
-			_, err := Load(file)
-			switch {
-			case tt.err == "" && err != nil:
-				t.Fatalf("refused: %v", err)
-			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
-				t.Fatalf("got %v, want an error containing %q", err, tt.err)
-			case err != nil && strings.Contains(err.Error(), "CANARY"):
-				t.Fatalf("error quotes the file: %v", err)
-			case err != nil && !strings.Contains(err.Error(), file+":2: keys: "):
-				t.Fatalf("error does not name the file and line: %v", err)
-			}
-		})
+	for _, field := range []string{"keys", "values"} {
+		for _, tt := range tests {
+			t.Run(field+" "+tt.keys, func(t *testing.T) {
+				file := filepath.Join(repo, tt.dir, FileName)
+				write(t, file, "rules:\n- path: '**'\n  "+field+": ['"+tt.keys+"']\n")
+				defer os.Remove(file)
+				_, err := Load(file)
+				switch {
+				case tt.err == "" && err != nil:
+					t.Fatalf("refused: %v", err)
+				case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+					t.Fatalf("got %v, want an error containing %q", err, tt.err)
+				case err != nil && strings.Contains(err.Error(), "CANARY"):
+					t.Fatalf("error quotes the file: %v", err)
+				case err != nil && !strings.Contains(err.Error(), file+":2: "+field+": "):
+					t.Fatalf("error does not name the file and line: %v", err)
+				}
+			})
+		}
 	}
 }
 

@@ -7,27 +7,21 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"hash"
+	"maps"
 	"slices"
 	"strings"
 
+	"github.com/sealkit/sealkit/internal/controller/secretcache"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
-// Annotations the reconciler puts on the Secrets it writes.
+// The reconciler's bookkeeping annotations on the Secrets it writes; see
+// secretcache, which keeps them when it summarizes a Secret.
 const (
-	// AnnotationSourceHash is the SHA-256 of what the Secret was made from:
-	// the SealedSecret's encrypted values, template and the keys that opened
-	// them. Equal hash, intact Secret: nothing to decrypt.
-	AnnotationSourceHash = "sealkit.dev/source-hash"
-	// AnnotationKeyIDs lists, comma separated, the keys that opened the
-	// values the Secret holds.
-	AnnotationKeyIDs = "sealkit.dev/key-ids"
-	// AnnotationDataMAC is an HMAC-SHA256 of the Secret's data under a key
-	// derived from the first identity of AnnotationKeyIDs: it tells an
-	// edited Secret from an intact one without decrypting anything, and,
-	// being keyed, says nothing about low-entropy values.
-	AnnotationDataMAC = "sealkit.dev/data-mac"
+	AnnotationSourceHash = secretcache.AnnotationSourceHash
+	AnnotationKeyIDs     = secretcache.AnnotationKeyIDs
+	AnnotationDataMAC    = secretcache.AnnotationDataMAC
 )
 
 // sourceHash is the value of AnnotationSourceHash. Each value enters as
@@ -37,7 +31,7 @@ func sourceHash(ss *v1alpha1.SealedSecret, keyIDs []string) string {
 	h := sha256.New()
 	writeField(h, "sealkit source v1")
 	writeField(h, ss.Spec.Scope)
-	for _, k := range sortedKeys(ss.Spec.EncryptedData) {
+	for _, k := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
 		writeField(h, k)
 		sum := sha256.Sum256([]byte(ss.Spec.EncryptedData[k]))
 		writeField(h, "sha256:"+hex.EncodeToString(sum[:]))
@@ -49,15 +43,20 @@ func sourceHash(ss *v1alpha1.SealedSecret, keyIDs []string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// dataMAC is the value of AnnotationDataMAC for data under identity id.
-func dataMAC(id *crypto.Identity, data map[string][]byte) string {
+// macVersion prefixes AnnotationDataMAC. Version 2 is a MAC of the data's
+// digest (secretcache.DataDigest), so that the cache, which keeps only that
+// digest of a Secret, can tell an intact Secret from an edited one. A
+// Secret written with an earlier MAC is simply written again once.
+const macVersion = "v2:"
+
+// dataMAC is the value of AnnotationDataMAC for data whose digest is
+// digest, under identity id.
+func dataMAC(id *crypto.Identity, digest string) string {
 	k := sha256.Sum256([]byte("sealkit.dev/data-mac\x00" + id.String()))
 	m := hmac.New(sha256.New, k[:])
-	for _, key := range sortedKeys(data) {
-		writeField(m, key)
-		writeField(m, string(data[key]))
-	}
-	return hex.EncodeToString(m.Sum(nil))
+	writeField(m, "sealkit data mac v2")
+	writeField(m, digest)
+	return macVersion + hex.EncodeToString(m.Sum(nil))
 }
 
 // writeField writes s length-prefixed, so that field boundaries are part of
@@ -67,15 +66,6 @@ func writeField(h hash.Hash, s string) {
 	binary.BigEndian.PutUint64(n[:], uint64(len(s)))
 	h.Write(n[:])
 	h.Write([]byte(s))
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // splitKeyIDs parses AnnotationKeyIDs.

@@ -6,6 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/sealkit/sealkit/internal/controller/secretcache"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/sealed"
 )
@@ -39,11 +40,11 @@ func TestSourceHash(t *testing.T) {
 func TestDataMACKeyed(t *testing.T) {
 	a, _ := crypto.GenerateIdentity()
 	b, _ := crypto.GenerateIdentity()
-	d := map[string][]byte{"k": []byte("v")}
+	d := secretcache.DataDigest(map[string][]byte{"k": []byte("v")})
 	if dataMAC(a, d) == dataMAC(b, d) {
 		t.Error("MAC does not depend on the key")
 	}
-	if dataMAC(a, d) == dataMAC(a, map[string][]byte{"k": []byte("w")}) {
+	if dataMAC(a, d) == dataMAC(a, secretcache.DataDigest(map[string][]byte{"k": []byte("w")})) {
 		t.Error("MAC does not depend on the data")
 	}
 }

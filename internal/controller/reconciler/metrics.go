@@ -7,6 +7,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sealkit/sealkit/internal/scrape"
+	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keyring"
 )
 
 // Reconciler metrics, served with controller-runtime's own (reconcile counts,
@@ -25,61 +27,80 @@ var (
 		Name: "sealkit_secret_writes_total",
 		Help: "Secrets written by the reconciler, by operation (create, update, replace).",
 	}, []string{"operation"})
+	compromisedDesc = prometheus.NewDesc("sealkit_sealedsecrets_compromised_key",
+		"SealedSecrets whose values open only with a key marked compromised (condition KeyCompromised): their Secrets keep working; re-seal them.",
+		nil, nil)
 	byKeyDesc = prometheus.NewDesc("sealkit_sealedsecrets_by_key",
 		"SealedSecrets whose values were opened by each key ID (status.keyIDs); a retained key still counted here is still needed.",
 		[]string{"key_id"}, nil)
 )
 
 // keyUsage tracks which keys opened each SealedSecret, for
-// sealkit_sealedsecrets_by_key. It is fed by the reconciler (the leader), so
-// only the leader reports the gauge.
+// sealkit_sealedsecrets_by_key, and which of them carry the KeyCompromised
+// warning. It is fed by the reconciler (the leader), so only the leader
+// reports the gauges.
 type keyUsage struct {
 	mu   sync.Mutex
-	used map[types.NamespacedName][]string
+	used map[types.NamespacedName]usage
+}
+
+type usage struct {
+	keyIDs      []string
+	compromised bool // the KeyCompromised condition is set
 }
 
 func newKeyUsage() *keyUsage {
-	return &keyUsage{used: map[types.NamespacedName][]string{}}
+	return &keyUsage{used: map[types.NamespacedName]usage{}}
 }
 
-func (u *keyUsage) set(nn types.NamespacedName, keyIDs []string) {
+func (u *keyUsage) set(nn types.NamespacedName, keyIDs []string, compromised bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if len(keyIDs) == 0 {
 		delete(u.used, nn)
 		return
 	}
-	u.used[nn] = keyIDs
+	u.used[nn] = usage{keyIDs: keyIDs, compromised: compromised}
 }
 
 // affectedByKeys reports whether a key change may concern nn: it is not
 // unsealed (a new or imported key may open it; SealedSecrets not yet looked
-// at are queued anyway) or a key that opened it is no longer loaded.
-func (u *keyUsage) affectedByKeys(nn types.NamespacedName, loaded map[string]bool) bool {
+// at are queued anyway), a key that opened it is no longer loaded, or its
+// KeyCompromised warning no longer matches the states of its keys.
+func (u *keyUsage) affectedByKeys(nn types.NamespacedName, state func(crypto.KeyID) keyring.State) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	ids, ok := u.used[nn]
+	used, ok := u.used[nn]
 	if !ok {
 		return true
 	}
-	for _, id := range ids {
-		if !loaded[id] {
+	compromised := false
+	for _, id := range used.keyIDs {
+		switch state(crypto.KeyID(id)) {
+		case "", keyring.StateRetired:
 			return true
+		case keyring.StateCompromised:
+			compromised = true
 		}
 	}
-	return false
+	return compromised != used.compromised
 }
 
-func (u *keyUsage) counts() map[string]int {
+// counts returns how many SealedSecrets each key opened, and how many carry
+// the KeyCompromised warning.
+func (u *keyUsage) counts() (byKey map[string]int, compromised int) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	n := map[string]int{}
-	for _, ids := range u.used {
-		for _, id := range ids {
-			n[id]++
+	byKey = map[string]int{}
+	for _, used := range u.used {
+		for _, id := range used.keyIDs {
+			byKey[id]++
+		}
+		if used.compromised {
+			compromised++
 		}
 	}
-	return n
+	return byKey, compromised
 }
 
 type usageCollector struct{ scrape.Latest[keyUsage] }
@@ -92,14 +113,19 @@ func registerReconcilerMetrics(u *keyUsage) {
 	usageMetrics.Set(u, &usageMetrics, unsealTotal, decryptOps, secretWrites)
 }
 
-func (c *usageCollector) Describe(ch chan<- *prometheus.Desc) { ch <- byKeyDesc }
+func (c *usageCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- byKeyDesc
+	ch <- compromisedDesc
+}
 
 func (c *usageCollector) Collect(ch chan<- prometheus.Metric) {
 	u := c.Load()
 	if u == nil {
 		return
 	}
-	for id, n := range u.counts() {
+	byKey, compromised := u.counts()
+	for id, n := range byKey {
 		ch <- prometheus.MustNewConstMetric(byKeyDesc, prometheus.GaugeValue, float64(n), id)
 	}
+	ch <- prometheus.MustNewConstMetric(compromisedDesc, prometheus.GaugeValue, float64(compromised))
 }

@@ -16,10 +16,15 @@ import (
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
-// prefetchPage is how many full SealedSecrets one list request of the
-// prefetch reads; at most two pages are held at a time (an object is about
-// 13 KB with five post-quantum sealed values).
-const prefetchPage = 100
+// Page sizes of the prefetch. A list response is held whole, so pages are
+// bounded by bytes, not only by count: the first page is small, and the
+// next ones are sized from the objects seen so far to fit half the byte
+// budget (a typical object is about 13 KB with five post-quantum sealed
+// values, so a page is prefetchPage objects; a maximal one is over 1 MiB).
+const (
+	prefetchPage      = 100
+	prefetchFirstPage = 10
+)
 
 // prefetchPriority is the queue priority of prefetched objects: above
 // everything else (events have priority 0 or below), so that workers take
@@ -38,10 +43,14 @@ type prefetch struct {
 	reader client.Reader
 	cache  client.Reader
 	keys   KeySource
+	budget int64 // bytes of objects held at most (one page may exceed it alone)
 
 	mu      sync.Mutex
 	pending map[types.NamespacedName]bool // known at start, page not read yet; nil once the listing ended
 	objs    map[types.NamespacedName]*v1alpha1.SealedSecret
+	held    int64 // bytes of objs
+	seen    int64 // bytes and count of every object read, for page sizes
+	seenN   int64
 	taken   chan struct{}
 	// ready is closed once pending is known (or the listing ended): until
 	// then, reconciles wait.
@@ -49,9 +58,9 @@ type prefetch struct {
 	readyOnce sync.Once
 }
 
-func newPrefetch(reader, cache client.Reader, keys KeySource) *prefetch {
+func newPrefetch(reader, cache client.Reader, keys KeySource, budget int64) *prefetch {
 	return &prefetch{
-		reader: reader, cache: cache, keys: keys,
+		reader: reader, cache: cache, keys: keys, budget: budget,
 		objs:  map[types.NamespacedName]*v1alpha1.SealedSecret{},
 		taken: make(chan struct{}, 1),
 		ready: make(chan struct{}),
@@ -74,6 +83,7 @@ func (p *prefetch) take(ctx context.Context, key types.NamespacedName) (ss *v1al
 		return nil, p.pending[key]
 	}
 	delete(p.objs, key)
+	p.held -= objectSize(ss)
 	select {
 	case p.taken <- struct{}{}:
 	default:
@@ -120,7 +130,7 @@ func (p *prefetch) run(ctx context.Context, q workqueue.TypedRateLimitingInterfa
 		cont := ""
 		for {
 			list := &v1alpha1.SealedSecretList{}
-			if err := p.reader.List(ctx, list, client.InNamespace(ns), client.Limit(prefetchPage), client.Continue(cont)); err != nil {
+			if err := p.reader.List(ctx, list, client.InNamespace(ns), client.Limit(p.pageLimit()), client.Continue(cont)); err != nil {
 				log.Error(err, "listing SealedSecrets; reading them one by one instead", "namespace", ns)
 				return
 			}
@@ -136,14 +146,32 @@ func (p *prefetch) run(ctx context.Context, q workqueue.TypedRateLimitingInterfa
 	log.V(1).Info("prefetched", "sealedSecrets", n, "namespaces", len(namespaces))
 }
 
-// put waits until at most one page is held, then holds the pending items
-// and enqueues them.
+// pageLimit is how many objects the next page may hold: a small first
+// page, then as many as fit half the budget at the average size seen.
+func (p *prefetch) pageLimit() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.seenN == 0 {
+		return prefetchFirstPage
+	}
+	return max(1, min(prefetchPage, p.budget/2/max(1, p.seen/p.seenN)))
+}
+
+// put waits until the page fits the budget beside what is held (or nothing
+// is held), then holds the pending items and enqueues them.
 func (p *prefetch) put(ctx context.Context, items []v1alpha1.SealedSecret, q workqueue.TypedRateLimitingInterface[reconcile.Request]) bool {
+	var size int64
+	for i := range items {
+		size += objectSize(&items[i])
+	}
+	p.mu.Lock()
+	p.seen, p.seenN = p.seen+size, p.seenN+int64(len(items))
+	p.mu.Unlock()
 	for {
 		p.mu.Lock()
-		held := len(p.objs)
+		held := p.held
 		p.mu.Unlock()
-		if held+len(items) <= 2*prefetchPage {
+		if held == 0 || held+size <= p.budget {
 			break
 		}
 		select {
@@ -161,6 +189,7 @@ func (p *prefetch) put(ctx context.Context, items []v1alpha1.SealedSecret, q wor
 		}
 		delete(p.pending, key)
 		p.objs[key] = &items[i]
+		p.held += objectSize(&items[i])
 		reqs = append(reqs, reconcile.Request{NamespacedName: key})
 	}
 	p.mu.Unlock()

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
+	"golang.org/x/sync/semaphore"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -17,9 +17,23 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
+	"github.com/sealkit/sealkit/internal/controller/policy"
 	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
+
+// DefaultConcurrency is the number of reconcile workers when Options leaves
+// it zero. A reconcile mostly waits on its two writes (~50 ms each under
+// load), so it takes 32 workers, not 16, for the client's QPS limit rather
+// than the workers to bound throughput.
+const DefaultConcurrency = 32
+
+// DefaultMemoryBudget bounds the bytes that SealedSecrets being opened and
+// written may hold at once (see [Options.MemoryBudget]): under the
+// Deployment's 256 MiB limit with room for the caches, whatever the size
+// and number of SealedSecrets one tenant creates.
+const DefaultMemoryBudget = 96 << 20
 
 // Options configure [Setup].
 type Options struct {
@@ -33,30 +47,36 @@ type Options struct {
 	// NoKeysRetry is how soon a SealedSecret is looked at again while no
 	// key is loaded yet; zero means five seconds.
 	NoKeysRetry time.Duration
+	// Policy is the tenant boundary: what a SealedSecret may make the
+	// controller write. Its ControllerNamespace is required.
+	Policy policy.Policy
+	// MemoryBudget bounds the bytes of SealedSecrets opened at once, and of
+	// those read in pages at start; zero means DefaultMemoryBudget.
+	MemoryBudget int64
 }
-
-// DefaultConcurrency is the number of reconcile workers when Options leaves
-// it zero. A reconcile mostly waits on its two writes (~50 ms each under
-// load), so it takes 32 workers, not 16, for the client's QPS limit rather
-// than the workers to bound throughput.
-const DefaultConcurrency = 32
 
 // KeySource is what the reconciler needs of the key store
 // (internal/controller/keys).
 type KeySource interface {
+	// Identities are the keys that may open values: compromised ones
+	// last, so that a value opens with one only if no other key opens it.
 	Identities() []*crypto.Identity
+	// State is the effective state of a key loaded.
+	State(crypto.KeyID) keyring.State
 	Subscribe() <-chan struct{}
 }
 
 // Reconciler turns a SealedSecret into its Secret.
 type Reconciler struct {
 	client   client.Client
-	reader   client.Reader // uncached: full SealedSecrets, foreign Secrets
+	reader   client.Reader // uncached: full SealedSecrets, full Secrets
 	scheme   *runtime.Scheme
 	recorder recorder.EventRecorder
 	keys     KeySource
 	usage    *keyUsage
 	prefetch *prefetch
+	memory   *semaphore.Weighted
+	budget   int64
 	opts     Options
 }
 
@@ -64,8 +84,8 @@ type Reconciler struct {
 // metrics and event are made from it.
 type outcome struct {
 	ss       *v1alpha1.SealedSecret // read in full from the API server
-	secret   *corev1.Secret         // the existing Secret, ours or foreign
-	foreign  bool
+	secret   *corev1.Secret         // the existing Secret: cached summary, or read in full
+	foreign  bool                   // secret is not controlled by ss
 	ids      []*crypto.Identity
 	keyIDs   []string
 	data     map[string][]byte
@@ -73,6 +93,9 @@ type outcome struct {
 	message  string
 	write    string // "", "create", "update" or "replace"
 	attempts bool   // values were opened (or tried): counts in sealkit_unseal_total
+	// compromised are the keys marked compromised that some value opens
+	// with only: the KeyCompromised condition.
+	compromised []string
 }
 
 // RBAC of the reconciler: SealedSecrets everywhere, Secrets everywhere (it
@@ -87,10 +110,12 @@ type outcome struct {
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch,namespace=sealkit-system
 
-// Reconcile makes the Secret of one SealedSecret, in steps: check the spec,
-// look at the existing Secret (intact and current: done, nothing decrypted),
-// open the values, write the Secret. A deferred patch records the outcome in
-// the status, with metrics and, when something changed, an event.
+// Reconcile makes the Secret of one SealedSecret, in steps: check the spec
+// and the tenant policy, look at the existing Secret (intact and current:
+// done, nothing decrypted; someone else's: adopted only with its owner's
+// consent), open the values, write the Secret. A deferred patch records the
+// outcome in the status, with metrics and, when something changed, an
+// event.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, err error) {
 	// The cache holds SealedSecrets' metadata only (ciphertexts are large):
 	// it tells whether the object is there, and the object itself, spec and
@@ -102,7 +127,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	// A SealedSecret that is gone no longer uses any key.
 	gone := func(err error) (ctrl.Result, error) {
 		if apierrors.IsNotFound(err) {
-			r.usage.set(req.NamespacedName, nil)
+			r.usage.set(req.NamespacedName, nil, false)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -126,6 +151,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if !ss.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
+	// What one reconcile holds grows with the object; the budget bounds the
+	// sum over the workers, so one tenant's maximal objects cannot exhaust
+	// the controller's memory.
+	weight := min(inFlightWeight(ss), r.budget)
+	if err := r.memory.Acquire(ctx, weight); err != nil {
+		return ctrl.Result{}, err
+	}
+	defer r.memory.Release(weight)
+
 	o := &outcome{ss: ss, ids: ids}
 	defer func() { res, err = r.finish(ctx, o, res, err) }()
 
@@ -144,15 +178,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	return ctrl.Result{}, nil
 }
 
-// validate refuses specs that can never give a Secret.
+// validate refuses specs that can never give a Secret, and what the tenant
+// policy forbids, before anything is read or opened.
 func (r *Reconciler) validate(_ context.Context, o *outcome) (bool, error) {
 	if len(o.ss.Spec.EncryptedData) == 0 {
 		return o.fail(v1alpha1.ReasonInvalidSpec, "spec.encryptedData is empty")
 	}
 	if o.ss.Spec.Scope != "" {
 		if _, err := crypto.ParseScope(o.ss.Spec.Scope); err != nil {
-			return o.fail(v1alpha1.ReasonInvalidSpec, fmt.Sprintf("spec.scope: %v", err))
+			return o.fail(v1alpha1.ReasonInvalidSpec, "spec.scope must be strict, namespace or cluster")
 		}
+	}
+	if v := r.opts.Policy.Check(o.ss); v != nil {
+		return o.fail(v.Reason, v.Message)
 	}
 	return false, nil
 }
@@ -164,59 +202,19 @@ func (o *outcome) fail(reason, msg string) (bool, error) {
 	return true, reconcile.TerminalError(errors.New(msg))
 }
 
-// observeSecret reads the existing Secret from the cache (only ours are
-// there) and ends the reconcile when it is intact and current.
-func (r *Reconciler) observeSecret(ctx context.Context, o *outcome) (bool, error) {
-	s := &corev1.Secret{}
-	err := r.client.Get(ctx, client.ObjectKeyFromObject(o.ss), s)
-	if apierrors.IsNotFound(err) {
-		return false, nil // or foreign and unlabelled: the create will tell
+// objectSize estimates the bytes ss holds in memory: its values, and a
+// generous allowance for the rest (metadata, template, status).
+func objectSize(ss *v1alpha1.SealedSecret) int64 {
+	n := int64(4096)
+	for k, v := range ss.Spec.EncryptedData {
+		n += int64(len(k) + len(v))
 	}
-	if err != nil {
-		return false, fmt.Errorf("reading Secret: %w", err)
-	}
-	o.secret = s
-	if !metav1.IsControlledBy(s, o.ss) {
-		o.foreign = true
-		return r.conflict(o)
-	}
-	if keyIDs, ok := r.current(o); ok {
-		o.reason, o.keyIDs = v1alpha1.ReasonUnsealed, keyIDs
-		o.message = unsealedMessage(o.ss, keyIDs)
-		return true, nil
-	}
-	return false, nil
+	return n
 }
 
-// conflict decides about a Secret that exists and is not ours.
-func (r *Reconciler) conflict(o *outcome) (bool, error) {
-	if o.ss.Annotations[v1alpha1.AnnotationOverwrite] == "true" {
-		return false, nil
-	}
-	o.reason = v1alpha1.ReasonSecretConflict
-	o.message = fmt.Sprintf("Secret %s exists and is not managed by this SealedSecret; annotate the SealedSecret %s=\"true\" to take it over",
-		o.ss.Name, v1alpha1.AnnotationOverwrite)
-	return true, nil
-}
-
-// current reports whether the existing Secret was made from this very
-// SealedSecret with keys still loaded, and still holds what was written.
-func (r *Reconciler) current(o *outcome) ([]string, bool) {
-	s, ss := o.secret, o.ss
-	keyIDs := splitKeyIDs(s.Annotations[AnnotationKeyIDs])
-	if len(keyIDs) == 0 || s.Annotations[AnnotationSourceHash] != sourceHash(ss, keyIDs) {
-		return nil, false
-	}
-	id := identityByID(o.ids, keyIDs[0])
-	if id == nil || slices.ContainsFunc(keyIDs, func(k string) bool { return identityByID(o.ids, k) == nil }) {
-		return nil, false // a key that opened it is gone: judge it again
-	}
-	if len(s.Data) != len(ss.Spec.EncryptedData) || s.Annotations[AnnotationDataMAC] != dataMAC(id, s.Data) {
-		return nil, false
-	}
-	want := r.desired(o.ss, nil, keyIDs, "")
-	return keyIDs, metadataMatches(s, want)
-}
+// inFlightWeight is what reconciling ss may hold at once, in bytes: the
+// object, the values opened, the Secret built and its encoding.
+func inFlightWeight(ss *v1alpha1.SealedSecret) int64 { return 4 * objectSize(ss) }
 
 // readSealedSecret returns the full SealedSecret: the prefetched copy when
 // it is the version the cache shows, else read from the API server's watch

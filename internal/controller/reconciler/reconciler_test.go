@@ -27,6 +27,7 @@ import (
 	"github.com/sealkit/sealkit/internal/controller"
 	"github.com/sealkit/sealkit/internal/controller/ctrltest"
 	"github.com/sealkit/sealkit/internal/controller/keys"
+	"github.com/sealkit/sealkit/internal/controller/policy"
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
@@ -52,6 +53,9 @@ type ctrlOpts struct {
 	// prefetchReader, if set, wraps the reader the start-up prefetch lists
 	// with.
 	prefetchReader func(client.Reader) client.Reader
+	// policy is the tenant policy; its controller namespace is set from
+	// namespace.
+	policy policy.Policy
 }
 
 // startController starts the controller and stops it when the test ends
@@ -74,7 +78,8 @@ func startController(t *testing.T, env *testenv.Env, o ctrlOpts) *sealController
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := setup(mgr, store, Options{ConflictRetry: time.Second})
+	o.policy.ControllerNamespace = o.namespace
+	rec, err := setup(mgr, store, Options{Policy: o.policy, ConflictRetry: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,32 +299,6 @@ func TestScopeMismatchCopiedNamespace(t *testing.T) {
 	}
 }
 
-func TestForeignSecretNotOverwritten(t *testing.T) {
-	env := testenv.Shared(t)
-	ctx := context.Background()
-	ns := env.Namespace(t)
-	c := startController(t, env, ctrlOpts{namespace: env.Namespace(t), watch: []string{ns}})
-	foreign := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "db"}, Data: map[string][]byte{"password": []byte("theirs")}}
-	create(t, env, foreign)
-	create(t, env, c.sealedSecret(t, ns, "db", map[string]string{"password": "ours"}, v1alpha1.SecretTemplate{}))
-	waitReason(t, env, ns, "db", v1alpha1.ReasonSecretConflict)
-	s, _ := getSecret(env, ns, "db")
-	if string(s.Data["password"]) != "theirs" || metav1.GetControllerOf(s) != nil {
-		t.Fatal("foreign Secret was overwritten")
-	}
-
-	ss := getSS(t, env, ns, "db")
-	ss.Annotations = map[string]string{v1alpha1.AnnotationOverwrite: "true"}
-	if err := env.Client.Update(ctx, ss); err != nil {
-		t.Fatal(err)
-	}
-	s = waitData(t, env, ns, "db", "password", "ours")
-	if ref := metav1.GetControllerOf(s); ref == nil || ref.UID != ss.UID {
-		t.Errorf("taken-over Secret has owner %+v", ref)
-	}
-	waitReason(t, env, ns, "db", v1alpha1.ReasonUnsealed)
-}
-
 func TestImmutableSecretReplaced(t *testing.T) {
 	env := testenv.Shared(t)
 	ctx := context.Background()
@@ -392,7 +371,8 @@ func TestRestartDecryptsNothing(t *testing.T) {
 
 	c2 := startController(t, env, ctrlOpts{namespace: cns, watch: []string{ns}})
 	testenv.Eventually(t, "the restarted controller to look at every SealedSecret", func() bool {
-		return len(c2.rec.usage.counts()) == 1 && c2.rec.usage.counts()[string(c2.keys.Active().KeyID())] == 5
+		byKey, _ := c2.rec.usage.counts()
+		return len(byKey) == 1 && byKey[string(c2.keys.Active().KeyID())] == 5
 	})
 	time.Sleep(time.Second)
 	if d := testutil.ToFloat64(decryptOps) - decrypts; d != 0 {

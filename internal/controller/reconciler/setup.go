@@ -2,7 +2,9 @@ package reconciler
 
 import (
 	"context"
+	"errors"
 
+	"golang.org/x/sync/semaphore"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -27,6 +29,9 @@ func Setup(mgr ctrl.Manager, keys KeySource, opts Options) error {
 }
 
 func setup(mgr ctrl.Manager, keys KeySource, opts Options) (*Reconciler, error) {
+	if opts.Policy.ControllerNamespace == "" {
+		return nil, errors.New("reconciler options: the policy's controller namespace is required")
+	}
 	r := &Reconciler{
 		client:   mgr.GetClient(),
 		reader:   mgr.GetAPIReader(),
@@ -34,9 +39,13 @@ func setup(mgr ctrl.Manager, keys KeySource, opts Options) (*Reconciler, error) 
 		recorder: mgr.GetEventRecorder("seal-controller"),
 		keys:     keys,
 		usage:    newKeyUsage(),
-		prefetch: newPrefetch(mgr.GetAPIReader(), mgr.GetClient(), keys),
 		opts:     opts,
 	}
+	r.budget = orDefault(opts.MemoryBudget, DefaultMemoryBudget)
+	r.memory = semaphore.NewWeighted(r.budget)
+	// Pages read at start share the budget's third: what is held waiting
+	// for a worker is on top of what the workers hold.
+	r.prefetch = newPrefetch(mgr.GetAPIReader(), mgr.GetClient(), keys, r.budget/3)
 	registerReconcilerMetrics(r.usage)
 	// Subscribed now, so that no change is missed before start.
 	changed, loaded := keys.Subscribe(), keys.Subscribe()
@@ -65,8 +74,9 @@ func setup(mgr ctrl.Manager, keys KeySource, opts Options) (*Reconciler, error) 
 }
 
 // watchKeys enqueues, on every key change, the SealedSecrets it may
-// concern: those not Ready (a new or imported key may open them) and those
-// opened by a key no longer loaded (retired).
+// concern: those not Ready (a new or imported key may open them), those
+// opened by a key no longer loaded (retired), and those whose
+// KeyCompromised warning a state change makes wrong.
 func (r *Reconciler) watchKeys(ctx context.Context, changed <-chan struct{}, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 	log := ctrl.LoggerFrom(ctx).WithName("key-changes")
 	for {
@@ -74,10 +84,6 @@ func (r *Reconciler) watchKeys(ctx context.Context, changed <-chan struct{}, q w
 		case <-ctx.Done():
 			return
 		case <-changed:
-		}
-		loaded := map[string]bool{}
-		for _, id := range r.keys.Identities() {
-			loaded[string(id.KeyID())] = true
 		}
 		items, err := cachedSealedSecrets(ctx, r.client)
 		if err != nil {
@@ -87,7 +93,7 @@ func (r *Reconciler) watchKeys(ctx context.Context, changed <-chan struct{}, q w
 		n := 0
 		for i := range items {
 			nn := client.ObjectKeyFromObject(&items[i])
-			if r.usage.affectedByKeys(nn, loaded) {
+			if r.usage.affectedByKeys(nn, r.keys.State) {
 				q.Add(reconcile.Request{NamespacedName: nn})
 				n++
 			}

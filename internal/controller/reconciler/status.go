@@ -40,6 +40,17 @@ func (r *Reconciler) finish(ctx context.Context, o *outcome, res ctrl.Result, er
 		Message:            o.message,
 		ObservedGeneration: obj.Generation,
 	})
+	if len(o.compromised) > 0 && status == metav1.ConditionTrue {
+		meta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{
+			Type:               v1alpha1.ConditionKeyCompromised,
+			Status:             metav1.ConditionTrue,
+			Reason:             v1alpha1.ReasonCompromisedKey,
+			Message:            fmt.Sprintf("values open only with key(s) %s, marked compromised: the Secret keeps working, but whoever holds the leaked key can read them from Git; re-seal them (seal reseal)", joinComma(o.compromised)),
+			ObservedGeneration: obj.Generation,
+		})
+	} else {
+		meta.RemoveStatusCondition(&obj.Status.Conditions, v1alpha1.ConditionKeyCompromised)
+	}
 	obj.Status.ObservedGeneration = obj.Generation
 	obj.Status.KeyIDs = o.keyIDs
 	if !equality.Semantic.DeepEqual(*before, obj.Status) {
@@ -52,7 +63,7 @@ func (r *Reconciler) finish(ctx context.Context, o *outcome, res ctrl.Result, er
 	if o.attempts || o.reason != v1alpha1.ReasonUnsealed {
 		unsealTotal.WithLabelValues(o.reason).Inc()
 	}
-	r.usage.set(client.ObjectKeyFromObject(obj), o.keyIDs)
+	r.usage.set(client.ObjectKeyFromObject(obj), o.keyIDs, len(o.compromised) > 0 && status == metav1.ConditionTrue)
 	r.event(obj, o, prev, status)
 
 	if o.reason == v1alpha1.ReasonSecretConflict {

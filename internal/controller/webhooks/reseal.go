@@ -47,7 +47,7 @@ func (r *resealer) handle(req admission.Request, ss *v1alpha1.SealedSecret) admi
 	// are already sealed to the right keys alone without opening them, and
 	// a ciphertext copied from another namespace must be refused, not
 	// handed back as if it were fine.
-	if msg := verifyValues(ss, nil, ids); msg != "" {
+	if msg := verifyValues(ss, nil, ids, nil); msg != "" {
 		return r.deny(req, msg)
 	}
 	changed, err := sealed.Reseal(ss, ids, to)

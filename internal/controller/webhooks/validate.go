@@ -13,7 +13,9 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/sealkit/sealkit/internal/controller/policy"
 	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/sealed"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
@@ -23,6 +25,7 @@ import (
 // server-side dry-run without the re-seal marker is `seal verify`.
 type validator struct {
 	keys    KeySource
+	policy  policy.Policy
 	decoder admission.Decoder
 	log     logr.Logger
 }
@@ -56,7 +59,10 @@ func (v *validator) handle(req admission.Request, ss *v1alpha1.SealedSecret) adm
 			return admission.Errored(http.StatusBadRequest, err)
 		}
 	}
-	if msg := verifyValues(ss, old, ids); msg != "" {
+	if viol := v.policy.Check(ss); viol != nil {
+		return v.deny(req, viol.Message)
+	}
+	if msg := verifyValues(ss, old, ids, v.keys.State); msg != "" {
 		return v.deny(req, msg)
 	}
 	if dryRun {
@@ -73,12 +79,14 @@ func (v *validator) deny(req admission.Request, msg string) admission.Response {
 
 // verifyValues opens every value of ss (the plaintext is dropped at once)
 // and returns one `data key "<k>": <reason>` per value that does not open,
-// joined by "; ", or "" when all open. With old (a real update), values that
-// did not change, under an unchanged scope, are not checked again: keys
-// retired since must not make an object impossible to edit or delete.
-func verifyValues(ss, old *v1alpha1.SealedSecret, ids []*crypto.Identity) string {
+// for at most a few values, or "" when all open. With old (a real update),
+// values that did not change, under an unchanged scope, are not checked
+// again: keys retired since must not make an object impossible to edit or
+// delete. With state, a value that opens only with a key marked
+// compromised is refused too: new values must be sealed to the active key.
+func verifyValues(ss, old *v1alpha1.SealedSecret, ids []*crypto.Identity, state func(crypto.KeyID) keyring.State) string {
 	if _, err := crypto.ParseScope(string(sealed.FrameFor(ss, "").Scope)); err != nil {
-		return err.Error()
+		return "spec.scope must be strict, namespace or cluster"
 	}
 	var problems []string
 	for _, k := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
@@ -86,11 +94,24 @@ func verifyValues(ss, old *v1alpha1.SealedSecret, ids []*crypto.Identity) string
 		if old != nil && old.Spec.Scope == ss.Spec.Scope && old.Spec.EncryptedData[k] == enc {
 			continue
 		}
-		value, _, err := crypto.Open(enc, sealed.FrameFor(ss, k), ids)
+		value, opened, err := crypto.Open(enc, sealed.FrameFor(ss, k), ids)
 		clear(value)
-		if err != nil {
+		switch {
+		case err != nil:
 			problems = append(problems, valueProblem(k, err))
+		case state != nil && state(opened) == keyring.StateCompromised:
+			problems = append(problems, fmt.Sprintf("data key %s: opens only with key %s, marked compromised: re-seal it to the active key (seal reseal)", policy.Quote(k), opened))
 		}
+	}
+	return joinProblems(problems)
+}
+
+// maxProblems is how many values a denial names; the rest are counted.
+const maxProblems = 5
+
+func joinProblems(problems []string) string {
+	if len(problems) > maxProblems {
+		problems = append(problems[:maxProblems:maxProblems], fmt.Sprintf("and %d more values", len(problems)-maxProblems))
 	}
 	return strings.Join(problems, "; ")
 }
@@ -103,7 +124,7 @@ func valueProblem(key string, err error) string {
 	} else if key == "" {
 		return err.Error()
 	}
-	return fmt.Sprintf("data key %q: %v", key, err)
+	return fmt.Sprintf("data key %s: %v", policy.Quote(key), err)
 }
 
 func isDryRun(req admission.Request) bool { return req.DryRun != nil && *req.DryRun }

@@ -2,18 +2,23 @@ package webhooks
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/go-logr/logr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/sealkit/sealkit/internal/controller/policy"
 	"github.com/sealkit/sealkit/internal/webhookcert"
 	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keyring"
 )
 
 // KeySource is what the webhooks need of the key store
@@ -22,6 +27,7 @@ import (
 type KeySource interface {
 	Identities() []*crypto.Identity
 	Recipients() []*crypto.Recipient
+	State(crypto.KeyID) keyring.State
 }
 
 // Paths the webhooks are served on; manifests/webhook points the webhook
@@ -48,6 +54,17 @@ type Options struct {
 	// RecoveryRecipients are sealed to, besides the active key, by every
 	// re-seal: offline keys that can recover values without the cluster.
 	RecoveryRecipients []*crypto.Recipient
+	// Policy is the tenant boundary the reconciler enforces; the
+	// validating webhook refuses at apply time what it would refuse.
+	Policy policy.Policy
+	// ClientCAFile, when set, is a PEM bundle of the CAs whose client
+	// certificates the server requires: the API server's, configured in
+	// its admission configuration (see docs/security.md). Without it any
+	// caller may connect, and gains nothing a SealedSecret author lacks.
+	ClientCAFile string
+	// ClientNames, when set with ClientCAFile, are the names (common name
+	// or DNS SAN) a client certificate must carry.
+	ClientNames []string
 }
 
 // Setup registers the SealedSecret admission webhooks with mgr's
@@ -81,10 +98,20 @@ func Setup(mgr ctrl.Manager, keys KeySource, opts Options) error {
 	// The default server would refuse to start without the files; the
 	// certificate is instead served from cert once it is in place. This
 	// must be set before the first Register, which fixes the options.
+	clientCAs, err := loadClientCAs(opts.ClientCAFile)
+	if err != nil {
+		return err
+	}
 	ds.Options.Host, ds.Options.Port, ds.Options.CertDir = opts.Host, opts.Port, opts.CertDir
 	ds.Options.TLSOpts = append(ds.Options.TLSOpts, func(c *tls.Config) {
 		c.GetCertificate = cert.GetCertificate
 		c.MinVersion = tls.VersionTLS12
+		if clientCAs != nil {
+			// Verified if given; required per request (see authenticated),
+			// so that the readiness check's bare handshake still works.
+			c.ClientAuth = tls.VerifyClientCertIfGiven
+			c.ClientCAs = clientCAs
+		}
 	})
 	if err := mgr.Add(cert); err != nil {
 		return fmt.Errorf("adding webhook certificate loader: %w", err)
@@ -92,14 +119,18 @@ func Setup(mgr ctrl.Manager, keys KeySource, opts Options) error {
 
 	log := mgr.GetLogger().WithName("webhook")
 	decoder := admission.NewDecoder(mgr.GetScheme())
-	srv.Register(ValidatePath, &admission.Webhook{
-		Handler:        &validator{keys: keys, decoder: decoder, log: log.WithName("validate")},
+	guard := func(h http.Handler) http.Handler { return h }
+	if clientCAs != nil {
+		guard = func(h http.Handler) http.Handler { return authenticated(h, opts.ClientNames, log) }
+	}
+	srv.Register(ValidatePath, guard(&admission.Webhook{
+		Handler:        &validator{keys: keys, policy: opts.Policy, decoder: decoder, log: log.WithName("validate")},
 		LogConstructor: webhookLogger,
-	})
-	srv.Register(MutatePath, &admission.Webhook{
+	}))
+	srv.Register(MutatePath, guard(&admission.Webhook{
 		Handler:        &resealer{keys: keys, recovery: opts.RecoveryRecipients, decoder: decoder, log: log.WithName("reseal")},
 		LogConstructor: webhookLogger,
-	})
+	}))
 	if err := mgr.AddReadyzCheck("webhook", srv.StartedChecker()); err != nil {
 		return fmt.Errorf("adding webhook readiness check: %w", err)
 	}
@@ -117,12 +148,54 @@ func webhookLogger(base logr.Logger, req *admission.Request) logr.Logger {
 }
 
 // checkRecipients refuses recovery recipients that could never be sealed to
-// together: age does not mix classic and post-quantum recipients.
+// together with the active key: age does not mix classic and post-quantum
+// recipients, and a value has at most crypto.MaxRecipients.
 func checkRecipients(rs []*crypto.Recipient) error {
+	if len(rs) > crypto.MaxRecipients-1 {
+		return fmt.Errorf("%d recovery recipients: with the active key, a value may be sealed to at most %d", len(rs), crypto.MaxRecipients)
+	}
 	for _, r := range rs {
 		if r.PostQuantum() != rs[0].PostQuantum() {
 			return fmt.Errorf("recovery recipients %s and %s: %w", rs[0].KeyID(), r.KeyID(), crypto.ErrMixedRecipients)
 		}
 	}
 	return nil
+}
+
+// loadClientCAs reads the client CA bundle, or returns nil when there is
+// none to read.
+func loadClientCAs(path string) (*x509.CertPool, error) {
+	if path == "" {
+		return nil, nil
+	}
+	pemData, err := os.ReadFile(path) //nolint:gosec // the operator's flag
+	if err != nil {
+		return nil, fmt.Errorf("webhook client CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemData) {
+		return nil, fmt.Errorf("webhook client CA %s: no PEM certificate in it", path)
+	}
+	return pool, nil
+}
+
+// authenticated serves only requests whose TLS client certificate verified
+// against the client CAs and, if names are given, carries one of them as
+// its common name or a DNS name: the API server, configured to present it.
+func authenticated(next http.Handler, names []string, log logr.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
+			log.Info("refused a request without a verified client certificate", "remote", r.RemoteAddr, "path", r.URL.Path)
+			http.Error(w, "a client certificate is required", http.StatusUnauthorized)
+			return
+		}
+		leaf := r.TLS.VerifiedChains[0][0]
+		if len(names) > 0 && !slices.Contains(names, leaf.Subject.CommonName) &&
+			!slices.ContainsFunc(leaf.DNSNames, func(n string) bool { return slices.Contains(names, n) }) {
+			log.Info("refused a client certificate with another name", "remote", r.RemoteAddr, "commonName", leaf.Subject.CommonName)
+			http.Error(w, "this client certificate may not call the webhook", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
