@@ -146,6 +146,11 @@ func renderKey(k string, flow, quoteAll bool) string {
 func lineStarts(doc []byte) []int {
 	starts := []int{0}
 	for i := 0; i < len(doc); {
+		// Only these bytes can start a line break; most bytes are not.
+		if c := doc[i]; c != '\n' && c != '\r' && c != 0xC2 && c != 0xE2 {
+			i++
+			continue
+		}
 		w := breakWidth(doc[i:])
 		if w == 0 {
 			i++
@@ -294,6 +299,9 @@ func singleQuotedEnd(doc []byte, s int) (int, bool) {
 // offset of the next line.
 func line(doc []byte, i int) (end, next int) {
 	for end = i; end < len(doc); end++ {
+		if c := doc[end]; c != '\n' && c != '\r' && c != 0xC2 && c != 0xE2 {
+			continue
+		}
 		if w := breakWidth(doc[end:]); w > 0 {
 			return end, end + w
 		}
@@ -464,6 +472,35 @@ func plainSafe(value string, flow bool) bool {
 	if flow && strings.ContainsAny(value, ",[]{}:#") {
 		return false
 	}
+	if simplePlain(value) {
+		return true
+	}
 	out, err := yamlv3.Marshal(value)
 	return err == nil && string(out) == value+"\n"
+}
+
+// yaml11Words are the plain scalars a YAML 1.1 parser (as Kubernetes'
+// sigs.k8s.io/yaml is) reads as something other than a string.
+var yaml11Words = []string{"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+
+// simplePlain is the fast path of plainSafe for what sealed values look
+// like (sealkit:v1:ids:base64, base64): a letter, then letters, digits
+// and + / = : , . _ -, and not a word YAML reads otherwise.
+func simplePlain(value string) bool {
+	c := value[0]
+	if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') {
+		return false
+	}
+	for i := 1; i < len(value); i++ {
+		c := value[i]
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && !strings.ContainsRune("+/=:,._-", rune(c)) {
+			return false
+		}
+	}
+	for _, w := range yaml11Words {
+		if strings.EqualFold(value, w) {
+			return false
+		}
+	}
+	return true
 }
