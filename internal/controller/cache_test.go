@@ -1,10 +1,11 @@
-package controller
+package controller_test
 
 import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/sealkit/sealkit/internal/controller"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
@@ -14,14 +15,14 @@ func TestTransformDropsLastApplied(t *testing.T) {
 	m := &metav1.PartialObjectMetadata{}
 	m.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("SealedSecret"))
 	m.Name, m.Namespace = "db", "ns"
-	m.Annotations = map[string]string{AnnotationLastApplied: "{big}", "keep": "me"}
+	m.Annotations = map[string]string{controller.AnnotationLastApplied: "{big}", "keep": "me"}
 	m.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}
-	obj, err := TransformSealedSecret(m)
+	obj, err := controller.TransformSealedSecret(m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cached := obj.(*metav1.PartialObjectMetadata)
-	if _, ok := cached.Annotations[AnnotationLastApplied]; ok {
+	if _, ok := cached.Annotations[controller.AnnotationLastApplied]; ok {
 		t.Error("last-applied annotation kept in cache")
 	}
 	if cached.Annotations["keep"] != "me" {

@@ -159,7 +159,7 @@ func TestManifestsDecodeStrictly(t *testing.T) {
 			kinds[gvk.Kind] = true
 		}
 	}
-	for _, k := range []string{"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment", "Service"} {
+	for _, k := range []string{"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment", "Service", "NetworkPolicy"} {
 		if !kinds[k] {
 			t.Errorf("no %s in manifests/", k)
 		}

@@ -30,10 +30,12 @@ import (
 const DefaultConcurrency = 32
 
 // DefaultMemoryBudget bounds the bytes that SealedSecrets being opened and
-// written may hold at once (see [Options.MemoryBudget]): under the
-// Deployment's 256 MiB limit with room for the caches, whatever the size
-// and number of SealedSecrets one tenant creates.
-const DefaultMemoryBudget = 96 << 20
+// written may hold at once, and, a quarter of it, those read ahead at
+// start (see [Options.MemoryBudget]): with the caches, the client's buffers
+// and the garbage collector's headroom, it keeps the controller under the
+// Deployment's 256 MiB limit whatever the size and number of SealedSecrets
+// one tenant creates (test/e2e TestMemoryBoundedByMaximalObjects).
+const DefaultMemoryBudget = 64 << 20
 
 // Options configure [Setup].
 type Options struct {
@@ -213,8 +215,9 @@ func objectSize(ss *v1alpha1.SealedSecret) int64 {
 }
 
 // inFlightWeight is what reconciling ss may hold at once, in bytes: the
-// object, the values opened, the Secret built and its encoding.
-func inFlightWeight(ss *v1alpha1.SealedSecret) int64 { return 4 * objectSize(ss) }
+// object, the values opened, the Secret built, its encoding in the request
+// and the Secret in the response.
+func inFlightWeight(ss *v1alpha1.SealedSecret) int64 { return 5 * objectSize(ss) }
 
 // readSealedSecret returns the full SealedSecret: the prefetched copy when
 // it is the version the cache shows, else read from the API server's watch

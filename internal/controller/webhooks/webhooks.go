@@ -148,8 +148,12 @@ func webhookLogger(base logr.Logger, req *admission.Request) logr.Logger {
 }
 
 // checkRecipients refuses recovery recipients that could never be sealed to
-// together: age does not mix classic and post-quantum recipients.
+// together with the active key: age does not mix classic and post-quantum
+// recipients, and a value has at most crypto.MaxRecipients.
 func checkRecipients(rs []*crypto.Recipient) error {
+	if len(rs) > crypto.MaxRecipients-1 {
+		return fmt.Errorf("%d recovery recipients: with the active key, a value may be sealed to at most %d", len(rs), crypto.MaxRecipients)
+	}
 	for _, r := range rs {
 		if r.PostQuantum() != rs[0].PostQuantum() {
 			return fmt.Errorf("recovery recipients %s and %s: %w", rs[0].KeyID(), r.KeyID(), crypto.ErrMixedRecipients)

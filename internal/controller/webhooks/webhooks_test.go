@@ -18,6 +18,7 @@ import (
 
 	"github.com/sealkit/sealkit/internal/controller"
 	"github.com/sealkit/sealkit/internal/controller/ctrltest"
+	"github.com/sealkit/sealkit/internal/controller/policy"
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
@@ -54,15 +55,19 @@ type whFixture struct {
 	env      *testenv.Env
 	active   *crypto.Identity
 	old      *crypto.Identity // retained: opens, is not sealed to
+	leaked   *crypto.Identity // compromised: opens, refused for new values
 	recovery *crypto.Identity
 	logs     *whLogs
 	errs     []string // every error message the API server returned
 }
 
-// fixedKeys is a key store holding an active and a retained key.
-type fixedKeys struct{ active, retained *crypto.Identity }
+// fixedKeys is a key store holding an active, a retained and a
+// compromised key.
+type fixedKeys struct{ active, retained, compromised *crypto.Identity }
 
-func (k fixedKeys) Identities() []*crypto.Identity { return []*crypto.Identity{k.active, k.retained} }
+func (k fixedKeys) Identities() []*crypto.Identity {
+	return []*crypto.Identity{k.active, k.retained, k.compromised}
+}
 
 func (k fixedKeys) Recipients() []*crypto.Recipient { return []*crypto.Recipient{k.active.Recipient()} }
 
@@ -72,6 +77,8 @@ func (k fixedKeys) State(id crypto.KeyID) keyring.State {
 		return keyring.StateActive
 	case k.retained.KeyID():
 		return keyring.StateRetained
+	case k.compromised.KeyID():
+		return keyring.StateCompromised
 	}
 	return ""
 }
@@ -85,25 +92,27 @@ func whIdentity(t *testing.T) *crypto.Identity {
 	return id
 }
 
-func startWebhooks(t *testing.T) *whFixture {
+// startWebhooks starts a control plane (envOpts, with the webhook
+// configurations of manifests/webhook) and the webhooks (opts, with the
+// fixture's keys and the address envtest chose).
+func startWebhooks(t *testing.T, envOpts testenv.Options, opts Options) *whFixture {
 	t.Helper()
 	root, err := testenv.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := testenv.New(t, testenv.Options{Webhooks: envtest.WebhookInstallOptions{
-		Paths: []string{filepath.Join(root, "manifests", "webhook")},
-	}})
+	envOpts.Webhooks = envtest.WebhookInstallOptions{Paths: []string{filepath.Join(root, "manifests", "webhook")}}
+	env := testenv.New(t, envOpts)
 	f := &whFixture{env: env, logs: &whLogs{},
-		active: whIdentity(t), old: whIdentity(t), recovery: whIdentity(t)}
+		active: whIdentity(t), old: whIdentity(t), leaked: whIdentity(t), recovery: whIdentity(t)}
 	mgr := ctrltest.NewManager(t, env.Config, controller.ManagerOptions{
 		Namespace: "sealkit-system", Logger: funcr.New(f.logs.add, funcr.Options{Verbosity: 10}),
 	})
 	wh := env.Webhooks()
-	err = Setup(mgr, fixedKeys{active: f.active, retained: f.old}, Options{
-		Host: wh.LocalServingHost, Port: wh.LocalServingPort, CertDir: wh.LocalServingCertDir,
-		RecoveryRecipients: []*crypto.Recipient{f.recovery.Recipient()},
-	})
+	opts.Host, opts.Port, opts.CertDir = wh.LocalServingHost, wh.LocalServingPort, wh.LocalServingCertDir
+	opts.RecoveryRecipients = []*crypto.Recipient{f.recovery.Recipient()}
+	opts.Policy = policy.Policy{ControllerNamespace: "sealkit-system"}
+	err = Setup(mgr, fixedKeys{active: f.active, retained: f.old, compromised: f.leaked}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +192,7 @@ func withMarker(ss *v1alpha1.SealedSecret) *v1alpha1.SealedSecret {
 }
 
 func TestWebhooks(t *testing.T) {
-	f := startWebhooks(t)
+	f := startWebhooks(t, testenv.Options{}, Options{})
 	ctx := context.Background()
 	c := f.env.Client
 	ns, other := f.env.Namespace(t), f.env.Namespace(t)
