@@ -5,7 +5,7 @@
 #   containerd, containerd-shim-runc-v2, ctr, runc                (hack/node)
 #   cni/bridge, cni/host-local, cni/loopback, cni/portmap          (hack/node)
 # The control plane's etcd, kube-apiserver and kubectl come from hack/build-assets.sh,
-# which this script runs first; its directory is the second-to-last line of stdout.
+# which this script runs last; its directory is the second-to-last line of stdout.
 #
 # Usage:
 #   hack/node/build.sh              build what is missing; print the assets dir, then the node dir
