@@ -86,8 +86,9 @@ type Timing struct {
 const runDirPrefix = "sealkit-node-"
 
 // Start brings the cluster up and returns once the node is Ready; the caller
-// must Stop it. On failure Start stops what it started. It first removes what
-// crashed earlier runs left behind.
+// must Stop it. On failure Start stops what it started and keeps the run
+// directory for its logs. It first removes what crashed earlier runs left
+// behind.
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if opts.Log == nil {
 		opts.Log = io.Discard
@@ -124,6 +125,9 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		cancel:      cancel,
 	}
 	if err := c.start(ctx, cctx); err != nil {
+		// The components' logs say why: keep them.
+		c.opts.KeepDir = true
+		err = fmt.Errorf("%w; logs in %s", err, c.l.path("logs"))
 		if serr := c.Stop(); serr != nil {
 			err = fmt.Errorf("%w (and stopping: %v)", err, serr)
 		}
