@@ -4,6 +4,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -149,7 +150,7 @@ func testSealThroughWebhook(t *testing.T) {
 		cmd := exec.Command(seal, args...)
 		cmd.Env = append(os.Environ(), "KUBECONFIG="+kc.Kubeconfig)
 		out, err := cmd.Output()
-		if ee, ok := err.(*exec.ExitError); ok {
+		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 			return string(out) + string(ee.Stderr), err
 		}
 		return string(out), err
@@ -191,7 +192,7 @@ func testSealThroughWebhook(t *testing.T) {
 		testRollout(t, ns, func() error {
 			out, err := run("verify", good)
 			if err != nil || !strings.Contains(out, "ok "+ns+"/db") {
-				return fmt.Errorf("seal verify after the rollout: %v\n%s", err, out)
+				return fmt.Errorf("seal verify after the rollout: %w\n%s", err, out)
 			}
 			return nil
 		})

@@ -30,7 +30,7 @@ func NodeAssetsDir() (string, error) {
 	out, err := cmd.Output()
 	if err != nil {
 		var stderr string
-		if ee, ok := err.(*exec.ExitError); ok {
+		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 			stderr = strings.TrimSpace(string(ee.Stderr))
 		}
 		return "", fmt.Errorf("%w: %s", ErrNodeAssetsMissing, stderr)

@@ -129,7 +129,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		c.opts.KeepDir = true
 		err = fmt.Errorf("%w; logs in %s", err, c.l.path("logs"))
 		if serr := c.Stop(); serr != nil {
-			err = fmt.Errorf("%w (and stopping: %v)", err, serr)
+			err = fmt.Errorf("%w (and stopping: %w)", err, serr)
 		}
 		return nil, err
 	}

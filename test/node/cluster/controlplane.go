@@ -163,7 +163,7 @@ func (c *Cluster) poll(ctx context.Context, timeout time.Duration, what string, 
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w (last error: %v)", what, ctx.Err(), last)
+			return fmt.Errorf("waiting for %s: %w (last error: %w)", what, ctx.Err(), last)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}

@@ -168,12 +168,12 @@ func (s *sandbox) relay(ctx context.Context, addr string) (string, error) {
 }
 
 func (s *sandbox) forward(ctx context.Context, c net.Conn, addr string) {
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	u, err := s.dial(ctx, addr)
 	if err != nil {
 		return
 	}
-	defer u.Close()
+	defer func() { _ = u.Close() }()
 	var wg sync.WaitGroup
 	wg.Add(2)
 	pipe := func(dst, src net.Conn) {

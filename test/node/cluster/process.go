@@ -78,7 +78,11 @@ var errExited = errors.New("exited")
 // its log.
 func (c *component) alive() error {
 	if done, err := c.exited(); done {
-		return fmt.Errorf("%s %w (%v); see %s", c.name, errExited, err, c.log.Name())
+		status := "exit status 0"
+		if err != nil {
+			status = err.Error()
+		}
+		return fmt.Errorf("%s %w (%s); see %s", c.name, errExited, status, c.log.Name())
 	}
 	return nil
 }

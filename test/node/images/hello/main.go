@@ -74,7 +74,7 @@ func callAPIServer() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	return fmt.Sprintf("%s via %s: %d bytes", resp.Status, net.JoinHostPort(host, port), len(body)), nil
 }
