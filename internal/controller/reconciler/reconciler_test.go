@@ -492,3 +492,35 @@ func dropVerb(role *rbacv1.ClusterRole, resource, verb string) bool {
 	}
 	return dropped
 }
+
+// TestNamespacedInstall installs examples/namespaced (the ClusterRole bound
+// per namespace, --watch-namespaces) and runs the controller as its
+// ServiceAccount: it unseals in the namespaces it serves, and can reach no
+// Secret anywhere else.
+func TestNamespacedInstall(t *testing.T) {
+	env := testenv.New(t, testenv.Options{})
+	ctx := context.Background()
+	for _, ns := range []string{"team-a", "team-b", "team-c"} {
+		create(t, env, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+	}
+	ctrltest.ApplyKustomization(t, env, "examples/namespaced")
+	cfg, _ := env.User(ctrltest.User, "system:serviceaccounts", "system:serviceaccounts:"+ctrltest.Namespace)
+	c := startController(t, env, ctrlOpts{cfg: cfg, namespace: ctrltest.Namespace, watch: []string{"team-a", "team-b"}, leaderElection: true})
+	create(t, env, c.sealedSecret(t, "team-b", "db", map[string]string{"password": "p"}, v1alpha1.SecretTemplate{}))
+	waitData(t, env, "team-b", "db", "password", "p")
+	waitReason(t, env, "team-b", "db", v1alpha1.ReasonUnsealed)
+
+	create(t, env, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-c", Name: "other"}, Data: map[string][]byte{"k": []byte("v")}})
+	sa, err := client.New(cfg, client.Options{Scheme: env.Client.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, err := range map[string]error{
+		"get a Secret of team-c":          sa.Get(ctx, client.ObjectKey{Namespace: "team-c", Name: "other"}, &corev1.Secret{}),
+		"list Secrets of every namespace": sa.List(ctx, &corev1.SecretList{}),
+	} {
+		if !apierrors.IsForbidden(err) {
+			t.Errorf("%s: %v, want forbidden", what, err)
+		}
+	}
+}
