@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -208,6 +209,13 @@ func helloPod(ns, name string, env map[string]string) *corev1.Pod {
 // goes on working.
 func TestSecondClusterAlongside(t *testing.T) {
 	ctx := context.Background()
+	// containerd's shims put their sockets here, whatever its configuration;
+	// the cluster mounts its own tmpfs there, so the host's stays as it was.
+	shimSockets := func() []string {
+		s, _ := filepath.Glob("/run/containerd/s/*")
+		return s
+	}
+	socketsBefore := shimSockets()
 	c2, err := cluster.Start(ctx, cluster.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -252,6 +260,9 @@ func TestSecondClusterAlongside(t *testing.T) {
 	}
 	if left, _ := filepath.Glob("/sys/fs/cgroup/*/" + filepath.Base(c2.Dir)); len(left) > 0 {
 		t.Errorf("cgroups left: %v", left)
+	}
+	if after := shimSockets(); !slices.Equal(after, socketsBefore) {
+		t.Errorf("the host's shim sockets went from %v to %v", socketsBefore, after)
 	}
 	if _, err := kc.Client.CoreV1().Nodes().Get(ctx, cluster.NodeName, metav1.GetOptions{}); err != nil {
 		t.Errorf("the first cluster stopped answering: %v", err)

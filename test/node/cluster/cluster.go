@@ -177,7 +177,27 @@ func (c *Cluster) isolate() error {
 		return err
 	}
 	c.cg = cg
+	if err := c.privateShimSockets(); err != nil {
+		return err
+	}
 	return c.maskKernelDefaults()
+}
+
+// shimSocketDir is where containerd's shims make their sockets whatever the
+// configuration says (containerd's default state directory).
+const shimSocketDir = "/run/containerd"
+
+// privateShimSockets mounts a tmpfs on shimSocketDir in the cluster's mount
+// namespace: the sockets of shims that Stop kills vanish with it instead of
+// piling up on the host. The host keeps an empty directory as mount point.
+func (c *Cluster) privateShimSockets() error {
+	if err := os.MkdirAll(shimSocketDir, 0o711); err != nil {
+		return err
+	}
+	if out, err := c.sb.command("mount", "-t", "tmpfs", "-o", "mode=0711,size=16m", "tmpfs", shimSocketDir).CombinedOutput(); err != nil {
+		return fmt.Errorf("mounting a tmpfs on %s: %w: %s", shimSocketDir, err, out)
+	}
+	return nil
 }
 
 // maskKernelDefaults bind-mounts, in the cluster's mount namespace only, files
