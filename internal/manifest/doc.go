@@ -11,12 +11,15 @@
 //
 // # Editing in place
 //
-// [Apply] replaces scalar values, each named by its document and its path
-// in that document, and keeps every other byte of the file: comments, key
-// order, quoting, indentation, anchors, flow style, line endings and the
-// other documents. A replaced value keeps its quoting style when the new
-// value can be written in it, and is double-quoted otherwise (a block
-// scalar or an alias becomes a double-quoted scalar).
+// [Apply] replaces scalar values, adds mapping entries and deletes them,
+// each named by its document and its path in that document, and keeps
+// every other byte of the file: comments, key order, quoting, indentation,
+// anchors, flow style, line endings and the other documents. A replaced
+// value keeps its quoting style when the new value can be written in it,
+// and is double-quoted otherwise (a block scalar or an alias becomes a
+// double-quoted scalar). An added entry goes after the mapping's last; a
+// deleted entry takes its lines with it in a block mapping, and one comma
+// in a flow mapping or a JSON object.
 //
 // Apply checks its own work: the edited file is parsed again, and every
 // edited document must read exactly as the original with the changes made.

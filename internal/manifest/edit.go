@@ -13,15 +13,21 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// Change sets one scalar value: the one at Path in document Doc (an index
-// into [Split]'s documents). Path holds mapping keys, and sequence indexes
-// in decimal: {"items", "0", "spec", "encryptedData", "password"}. When the
-// last key is not in its mapping, it is added as the mapping's last entry;
-// every other step of the path must exist.
+// Change sets one scalar value, or removes one mapping entry: the one at
+// Path in document Doc (an index into [Split]'s documents). Path holds
+// mapping keys, and sequence indexes in decimal: {"items", "0", "spec",
+// "encryptedData", "password"}. When the last key of a value to set is not
+// in its mapping, it is added as the mapping's last entry; every other
+// step of the path must exist.
 type Change struct {
 	Doc   int
 	Path  []string
 	Value string
+	// Delete removes the entry at Path, which must be a mapping key, with
+	// its whole value (a scalar or a nested mapping or sequence): in a
+	// block mapping the lines it takes, in a flow mapping or a JSON object
+	// the entry and one comma. Value is ignored.
+	Delete bool
 }
 
 // where names a change's place in messages.
@@ -36,8 +42,9 @@ type span struct {
 }
 
 // Apply returns data with every change made and every other byte as it
-// was. A path that leads to nothing, or to something other than a scalar
-// or an alias, is an error; so is an edit that would not read back exactly
+// was. A path that leads to nothing, a value to set that is not a scalar
+// or an alias, an entry to delete that is not in a mapping, and changes
+// that touch the same text are errors; so is an edit that would not read back exactly
 // as intended (see the package documentation). data is not modified.
 func Apply(data []byte, changes []Change) ([]byte, error) {
 	format, docs, err := Split(data)
@@ -93,7 +100,10 @@ func editDoc(format string, doc []byte, cs []Change) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		edited := replaceSpans(doc, spans)
+		edited, err := replaceSpans(doc, spans)
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", cs[0].Doc+1, err)
+		}
 		if lastErr = check(format, edited, want, cs); lastErr == nil {
 			return edited, nil
 		}
@@ -104,20 +114,24 @@ func editDoc(format string, doc []byte, cs []Change) ([]byte, error) {
 	return nil, lastErr
 }
 
-// replaceSpans returns doc with each span replaced by its text. Spans do
-// not overlap.
-func replaceSpans(doc []byte, spans []span) []byte {
-	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })
+// replaceSpans returns doc with each span replaced by its text. Changes
+// whose spans overlap (an entry deleted along with a value inside it) are
+// an error.
+func replaceSpans(doc []byte, spans []span) ([]byte, error) {
+	slices.SortStableFunc(spans, func(a, b span) int { return a.start - b.start })
 	var b bytes.Buffer
 	b.Grow(len(doc))
 	prev := 0
 	for _, s := range spans {
+		if s.start < prev {
+			return nil, errors.New("two changes touch the same text")
+		}
 		b.Write(doc[prev:s.start])
 		b.WriteString(s.text)
 		prev = s.end
 	}
 	b.Write(doc[prev:])
-	return b.Bytes()
+	return b.Bytes(), nil
 }
 
 // decode reads one document as Kubernetes does: YAML through its JSON
@@ -146,7 +160,12 @@ func expected(format string, doc []byte, cs []Change) (any, error) {
 		return nil, fmt.Errorf("document %d does not parse", cs[0].Doc+1)
 	}
 	for _, c := range cs {
-		if v, err = setPath(v, c.Path, c.Value); err != nil {
+		if c.Delete {
+			v, err = deletePath(v, c.Path)
+		} else {
+			v, err = setPath(v, c.Path, c.Value)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.where(), err)
 		}
 	}
@@ -194,6 +213,46 @@ func setPath(v any, path []string, value string) (any, error) {
 			return nil, fmt.Errorf("no item %s", path[0])
 		}
 		nv, err := setPath(t[i], path[1:], value)
+		if err != nil {
+			return nil, err
+		}
+		t[i] = nv
+		return t, nil
+	}
+	return nil, fmt.Errorf("%q is inside a scalar", path[0])
+}
+
+// deletePath removes the mapping entry at path from v (as decoded from
+// JSON).
+func deletePath(v any, path []string) (any, error) {
+	if len(path) == 0 {
+		return nil, errors.New("nothing to delete")
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		cur, ok := t[path[0]]
+		if !ok {
+			return nil, fmt.Errorf("no key %q", path[0])
+		}
+		if len(path) == 1 {
+			delete(t, path[0])
+			return t, nil
+		}
+		nv, err := deletePath(cur, path[1:])
+		if err != nil {
+			return nil, err
+		}
+		t[path[0]] = nv
+		return t, nil
+	case []any:
+		i, err := strconv.Atoi(path[0])
+		if err != nil || i < 0 || i >= len(t) {
+			return nil, fmt.Errorf("no item %s", path[0])
+		}
+		if len(path) == 1 {
+			return nil, errors.New("a sequence item cannot be deleted")
+		}
+		nv, err := deletePath(t[i], path[1:])
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -12,6 +13,8 @@ func ch(doc int, value string, path ...string) Change {
 }
 
 func enc(key string) []string { return []string{"spec", "encryptedData", key} }
+
+func del(doc int, path ...string) Change { return Change{Doc: doc, Path: path, Delete: true} }
 
 // TestApplyKeepsEverythingElse: each input is edited and must come out
 // byte for byte as written in want: only the changed values differ.
@@ -268,6 +271,73 @@ items:
 		in:      "{\n  \"spec\": {\n    \"encryptedData\": {\n      \"x\": \"old\"\n    },\n    \"t\": {\"a\": \"b\"},\n    \"e\": {}\n  }\n}\n",
 		changes: []Change{ch(0, "NEW", enc("y")...), ch(0, "c", "spec", "t", "z"), ch(0, "1", "spec", "e", "k")},
 		want:    "{\n  \"spec\": {\n    \"encryptedData\": {\n      \"x\": \"old\",\n      \"y\": \"NEW\"\n    },\n    \"t\": {\"a\": \"b\", \"z\": \"c\"},\n    \"e\": {\"k\": \"1\"}\n  }\n}\n",
+	}, {
+		name: "a key added after a nested value: block and flow",
+		in:   "spec:\n  encryptedData:\n    a: {x: y}   # c\n  template:\n    metadata:\n      labels:\n        - [a, b]\n# foot\nf: {a: {b: c} , d: [1, 2 ] }\n",
+		changes: []Change{
+			ch(0, "v", enc("b")...), ch(0, "strict", "spec", "scope"), ch(0, "e", "f", "e"),
+		},
+		want: "spec:\n  encryptedData:\n    a: {x: y}   # c\n    b: v\n  template:\n    metadata:\n      labels:\n        - [a, b]\n  scope: strict\n# foot\nf: {a: {b: c} , d: [1, 2 ], e: e }\n",
+	}, {
+		name: "entries deleted: block lines with nested values and comments, flow entries",
+		in: `metadata:
+  annotations:  # why
+    keep: "1"
+    drop: |
+      block
+    gone:
+      nested: {a: b}
+      list:
+      - x
+      - y
+    last: v # c
+  name: db
+other: {a: 1, b: {c: d}, e: 2}
+only: {x: y}
+tail: {a: 1,
+  b: 2}
+`,
+		changes: []Change{
+			del(0, "metadata", "annotations", "drop"), del(0, "metadata", "annotations", "gone"),
+			del(0, "metadata", "annotations", "last"), del(0, "other", "b"), del(0, "only", "x"), del(0, "tail", "b"),
+		},
+		want: `metadata:
+  annotations:  # why
+    keep: "1"
+  name: db
+other: {a: 1, e: 2}
+only: {}
+tail: {a: 1}
+`,
+	}, {
+		name:    "a whole mapping deleted, CRLF",
+		in:      "metadata:\r\n  annotations:\r\n    a: b\r\n  name: x\r\nstatus:\r\n  conditions: []\r\n",
+		changes: []Change{del(0, "metadata", "annotations"), del(0, "status")},
+		want:    "metadata:\r\n  name: x\r\n",
+	}, {
+		name: "JSON: members deleted, first, middle, last and only",
+		in: `{
+  "kind": "SealedSecret",
+  "metadata": {
+    "annotations": {"a": "1"},
+    "name": "x"
+  },
+  "spec": {"template": {"metadata": {"name": "x", "labels": {"l": "v"}, "namespace": "n"}}},
+  "status": {"x": [1, {"y": 2}]}
+}
+`,
+		changes: []Change{
+			del(0, "metadata", "annotations"), del(0, "spec", "template", "metadata", "name"),
+			del(0, "spec", "template", "metadata", "namespace"), del(0, "status"), ch(0, "strict", "spec", "scope"),
+		},
+		want: `{
+  "kind": "SealedSecret",
+  "metadata": {
+    "name": "x"
+  },
+  "spec": {"template": {"metadata": {"labels": {"l": "v"}}}, "scope": "strict"}
+}
+`,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -290,7 +360,11 @@ func TestApplyRefuses(t *testing.T) {
 	}{
 		{"missing parent", "spec: {encryptedData: {a: x}}\n", ch(0, "v", "spec", "data", "b"), `document 1: spec.data.b: no key "data"`},
 		{"insert after a block scalar that ends the file (it would gain a line break)", "spec:\n  encryptedData:\n    x: |\n      block", ch(0, "v", enc("y")...), "cannot change spec.encryptedData.y in place"},
-		{"insert after a nested value", "spec:\n  encryptedData:\n    a: {x: y}\n", ch(0, "v", enc("b")...), "cannot add a key after a nested value"},
+		{"delete a sequence item", "a: [x, y]\n", del(0, "a", "0"), "a sequence item cannot be deleted"},
+		{"delete the first entry of a sequence item", "items:\n- a: x\n  b: y\n", del(0, "items", "0", "a"), "shares its line"},
+		{"delete what is not there", "a: {b: c}\n", del(0, "a", "x"), `no key "x"`},
+		{"JSON: delete what is not there", `{"a": {"b": 1}}`, del(0, "a", "x"), `no key "x"`},
+		{"JSON: delete inside a scalar", `{"a": 1}`, del(0, "a", "x"), `"x" is inside a scalar`},
 		{"not a scalar", "spec: {encryptedData: {a: [x]}}\n", ch(0, "v", enc("a")...), "not a scalar"},
 		{"through an alias", "x: &m {a: old}\nspec: {encryptedData: *m}\n", ch(0, "v", enc("a")...), "spec.encryptedData is an alias"},
 		{"anchored value used elsewhere", "spec:\n  encryptedData: {a: &v old}\n  other: *v\n", ch(0, "v", enc("a")...), "cannot change spec.encryptedData.a in place"},
@@ -362,6 +436,50 @@ func FuzzApply(f *testing.F) {
 		m := got.(map[string]any)["spec"].(map[string]any)["encryptedData"].(map[string]any)
 		if m[key] != value {
 			t.Fatalf("value %q, want %q", m[key], value)
+		}
+	})
+}
+
+// FuzzApplyDelete: a deletion never panics, and when it succeeds the
+// document reads as the original without the entry, and the file is the
+// original with one stretch of text cut out: nothing else moved.
+func FuzzApplyDelete(f *testing.F) {
+	f.Add("metadata:\n  annotations: # c\n    a: b\n    c: |\n      x\n  name: n\n", "metadata.annotations.a")
+	f.Add("metadata: {annotations: {a: b, c: d}, name: n}\n", "metadata.annotations.c")
+	f.Add("spec:\n  template:\n    metadata:\n      name: x\n      labels:\n      - a\n    type: t\n", "spec.template.metadata")
+	f.Add("{\"metadata\": {\"annotations\": {\"a\": \"b\"}, \"name\": \"n\"}}", "metadata.annotations")
+	f.Add("a: &x {b: c}\nd: *x\n", "a")
+	f.Fuzz(func(t *testing.T, in, path string) {
+		p := strings.Split(path, ".")
+		out, err := Apply([]byte(in), []Change{{Doc: 0, Path: p, Delete: true}})
+		if err != nil {
+			return
+		}
+		format, docs, err := Split([]byte(in))
+		if err != nil || len(docs) == 0 {
+			t.Fatalf("Apply succeeded on a file Split refuses: %v", err)
+		}
+		want, err := decode(format, []byte(in[docs[0].Start:docs[0].End]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want, err = deletePath(want, p); err != nil {
+			t.Fatal(err)
+		}
+		got, err := decode(FormatOf(out), docBytes(t, out, 0))
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("edited document reads %v (%v), want %v", got, err, want)
+		}
+		prefix := 0
+		for prefix < len(out) && out[prefix] == in[prefix] {
+			prefix++
+		}
+		suffix := 0
+		for suffix < len(out)-prefix && out[len(out)-1-suffix] == in[len(in)-1-suffix] {
+			suffix++
+		}
+		if prefix+suffix != len(out) {
+			t.Fatalf("more than one stretch changed:\n%q\n%q", in, out)
 		}
 	})
 }

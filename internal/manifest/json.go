@@ -14,6 +14,14 @@ import (
 func jsonSpans(doc []byte, cs []Change) ([]span, error) {
 	var spans []span
 	for _, c := range cs {
+		if c.Delete {
+			sp, err := jsonDelete(doc, c.Path)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.where(), err)
+			}
+			spans = append(spans, sp)
+			continue
+		}
 		dec := json.NewDecoder(bytes.NewReader(doc))
 		dec.UseNumber()
 		start, end, err := findJSON(dec, doc, c.Path)
@@ -123,4 +131,94 @@ func (ins jsonInsertion) span(doc []byte, key, value string) span {
 		br = "\r\n"
 	}
 	return span{start: ins.lastEnd, end: ins.lastEnd, text: "," + br + string(doc[lineStart:ins.lastKey]) + member}
+}
+
+// jsonDelete is the span of the object member at path with one comma:
+// from its key to the next member's key, or, for the last member, from the
+// end of the one before it; a lone member leaves "{}".
+func jsonDelete(doc []byte, path []string) (span, error) {
+	if len(path) == 0 {
+		return span{}, errors.New("nothing to delete")
+	}
+	ps, err := jsonValueStart(doc, path[:len(path)-1])
+	if err != nil {
+		return span{}, err
+	}
+	sub := doc[ps:]
+	dec := json.NewDecoder(bytes.NewReader(sub))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return span{}, errors.New("only an object member can be deleted")
+	}
+	type member struct{ keyStart, valueEnd int }
+	var members []member
+	target := -1
+	for dec.More() {
+		ks := skipSeparators(sub, int(dec.InputOffset()))
+		k, err := dec.Token()
+		if err != nil {
+			return span{}, errors.New("the document does not parse")
+		}
+		if err := skipJSON(dec); err != nil {
+			return span{}, err
+		}
+		if k == path[len(path)-1] && target < 0 {
+			target = len(members)
+		}
+		members = append(members, member{ks, int(dec.InputOffset())})
+	}
+	if _, err := dec.Token(); err != nil {
+		return span{}, errors.New("the document does not parse")
+	}
+	closing := int(dec.InputOffset()) - 1
+	switch {
+	case target < 0:
+		return span{}, fmt.Errorf("no key %q", path[len(path)-1])
+	case target+1 < len(members):
+		return span{start: ps + members[target].keyStart, end: ps + members[target+1].keyStart}, nil
+	case target > 0:
+		return span{start: ps + members[target-1].valueEnd, end: ps + members[target].valueEnd}, nil
+	}
+	return span{start: ps + 1, end: ps + closing}, nil
+}
+
+// jsonValueStart is where the value at path starts.
+func jsonValueStart(doc []byte, path []string) (int, error) {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	for _, p := range path {
+		tok, err := dec.Token()
+		if err != nil {
+			return 0, errors.New("the document does not parse")
+		}
+		found := false
+		switch tok {
+		case json.Delim('{'):
+			for !found && dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return 0, errors.New("the document does not parse")
+				}
+				if found = k == p; !found {
+					if err := skipJSON(dec); err != nil {
+						return 0, err
+					}
+				}
+			}
+		case json.Delim('['):
+			want, err := strconv.Atoi(p)
+			for i := 0; err == nil && !found && dec.More(); i++ {
+				if found = i == want; !found {
+					if err := skipJSON(dec); err != nil {
+						return 0, err
+					}
+				}
+			}
+		default:
+			return 0, fmt.Errorf("%q is inside a scalar", p)
+		}
+		if !found {
+			return 0, fmt.Errorf("no key %q", p)
+		}
+	}
+	return skipSeparators(doc, int(dec.InputOffset())), nil
 }

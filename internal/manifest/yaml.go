@@ -23,6 +23,14 @@ func yamlSpans(doc []byte, cs []Change, quoteAll bool) ([]span, error) {
 	lines := lineStarts(doc)
 	var spans []span
 	for _, c := range cs {
+		if c.Delete {
+			sp, err := yamlDelete(doc, lines, &root, c.Path)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.where(), err)
+			}
+			spans = append(spans, sp)
+			continue
+		}
 		n, parent, key, err := lookup(&root, c.Path)
 		var missing missingKeyError
 		if errors.As(err, &missing) && missing.at == len(c.Path)-1 {
@@ -47,9 +55,21 @@ func yamlSpans(doc []byte, cs []Change, quoteAll bool) ([]span, error) {
 	return spans, nil
 }
 
-// lookup follows path from the document node and returns the node there,
-// its parent and, in a mapping, its key.
+// lookup follows path from the document node to a scalar or an alias and
+// returns it, its parent and, in a mapping, its key.
 func lookup(root *yamlv3.Node, path []string) (n, parent, key *yamlv3.Node, err error) {
+	if n, parent, key, err = lookupNode(root, path); err != nil {
+		return n, parent, key, err
+	}
+	if n.Kind != yamlv3.ScalarNode && n.Kind != yamlv3.AliasNode {
+		return nil, nil, nil, errors.New("not a scalar")
+	}
+	return n, parent, key, nil
+}
+
+// lookupNode follows path from the document node and returns the node
+// there, of any kind, its parent and, in a mapping, its key.
+func lookupNode(root *yamlv3.Node, path []string) (n, parent, key *yamlv3.Node, err error) {
 	if root.Kind != yamlv3.DocumentNode || len(root.Content) == 0 {
 		return nil, nil, nil, errors.New("the document is empty")
 	}
@@ -82,9 +102,6 @@ func lookup(root *yamlv3.Node, path []string) (n, parent, key *yamlv3.Node, err 
 			return nil, nil, nil, fmt.Errorf("%q is inside a scalar", p)
 		}
 	}
-	if n.Kind != yamlv3.ScalarNode && n.Kind != yamlv3.AliasNode {
-		return nil, nil, nil, errors.New("not a scalar")
-	}
 	return n, parent, key, nil
 }
 
@@ -111,10 +128,7 @@ func yamlInsert(doc []byte, lines []int, m *yamlv3.Node, c Change, quoteAll bool
 		return span{start: s + 1, end: s + 1, text: entry}, nil
 	}
 	lastKey, last := m.Content[len(m.Content)-2], m.Content[len(m.Content)-1]
-	if last.Kind != yamlv3.ScalarNode && last.Kind != yamlv3.AliasNode {
-		return span{}, errors.New("cannot add a key after a nested value")
-	}
-	_, end, err := scalarSpan(doc, offset(doc, lines, last.Line, last.Column), last, lastKey.Column-1, flow)
+	end, err := nodeEnd(doc, lines, last, m, lastKey)
 	if err != nil {
 		return span{}, err
 	}
@@ -503,4 +517,125 @@ func simplePlain(value string) bool {
 		}
 	}
 	return true
+}
+
+// nodeEnd is where the text of n, a value in parent (under key in a
+// mapping), ends: a scalar's last character, a block collection's last
+// value's, a flow collection's closing bracket.
+func nodeEnd(doc []byte, lines []int, n, parent, key *yamlv3.Node) (int, error) {
+	switch n.Kind {
+	case yamlv3.ScalarNode, yamlv3.AliasNode:
+		flow := parent != nil && parent.Style&yamlv3.FlowStyle != 0
+		_, end, err := scalarSpan(doc, offset(doc, lines, n.Line, n.Column), n, indentOf(doc, lines, parent, key, n), flow)
+		return end, err
+	case yamlv3.MappingNode, yamlv3.SequenceNode:
+		flow := n.Style&yamlv3.FlowStyle != 0
+		if len(n.Content) == 0 {
+			if !flow {
+				return 0, errors.New("cannot find the end of an empty collection")
+			}
+			return closingBracket(doc, skipProperties(doc, offset(doc, lines, n.Line, n.Column))+1)
+		}
+		last := n.Content[len(n.Content)-1]
+		var lastKey *yamlv3.Node
+		if n.Kind == yamlv3.MappingNode {
+			lastKey = n.Content[len(n.Content)-2]
+		}
+		end, err := nodeEnd(doc, lines, last, n, lastKey)
+		if err != nil || !flow {
+			return end, err
+		}
+		return closingBracket(doc, end)
+	}
+	return 0, errors.New("cannot find the end of the value in the text")
+}
+
+// skipProperties skips the anchor and tag before a node that starts at s.
+func skipProperties(doc []byte, s int) int {
+	for s < len(doc) && (doc[s] == '&' || doc[s] == '!') {
+		for s < len(doc) && !isSpaceOrBreak(doc[s]) {
+			s++
+		}
+		for s < len(doc) && isSpaceOrBreak(doc[s]) {
+			s++
+		}
+	}
+	return s
+}
+
+// closingBracket is the end of a flow collection whose last value ends at
+// i: past blanks, line breaks, comments and a trailing comma, the closing
+// bracket.
+func closingBracket(doc []byte, i int) (int, error) {
+	i = skipFlowBlanks(doc, i)
+	if i < len(doc) && doc[i] == ',' {
+		i = skipFlowBlanks(doc, i+1)
+	}
+	if i < len(doc) && (doc[i] == '}' || doc[i] == ']') {
+		return i + 1, nil
+	}
+	return 0, errors.New("cannot find the end of a flow collection in the text")
+}
+
+// skipFlowBlanks skips blanks, line breaks and comments from i.
+func skipFlowBlanks(doc []byte, i int) int {
+	for i < len(doc) {
+		switch {
+		case isSpaceOrBreak(doc[i]):
+			i++
+		case doc[i] == '#' && (i == 0 || isSpaceOrBreak(doc[i-1])):
+			_, i = line(doc, i)
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// yamlDelete finds the text of the mapping entry at path: in a block
+// mapping the lines from its key's to its value's last, in a flow mapping
+// the entry and the comma after it (or before it, for the last entry).
+func yamlDelete(doc []byte, lines []int, root *yamlv3.Node, path []string) (span, error) {
+	n, parent, key, err := lookupNode(root, path)
+	if err != nil {
+		return span{}, err
+	}
+	if key == nil {
+		return span{}, errors.New("only a mapping entry can be deleted")
+	}
+	ks := offset(doc, lines, key.Line, key.Column)
+	end, err := nodeEnd(doc, lines, n, parent, key)
+	if err != nil {
+		return span{}, err
+	}
+	if parent.Style&yamlv3.FlowStyle != 0 {
+		return flowDelete(doc, ks, end), nil
+	}
+	ls := lines[key.Line-1]
+	if len(bytes.Trim(doc[ls:ks], " \t")) > 0 {
+		// "- key: value": the entry shares its line with the item's dash.
+		return span{}, errors.New("cannot delete an entry that shares its line with another token")
+	}
+	_, next := line(doc, end)
+	return span{start: ls, end: next}, nil
+}
+
+// flowDelete is the span of a flow mapping entry from ks to end with one
+// comma: the one after it, or, for the last entry, the one before it.
+func flowDelete(doc []byte, ks, end int) span {
+	if j := skipFlowBlanks(doc, end); j < len(doc) && doc[j] == ',' {
+		j++
+		for j < len(doc) && (doc[j] == ' ' || doc[j] == '\t') {
+			j++
+		}
+		return span{start: ks, end: j}
+	}
+	i := ks
+	for i > 0 && isSpaceOrBreak(doc[i-1]) {
+		i--
+	}
+	if i > 0 && doc[i-1] == ',' {
+		return span{start: i - 1, end: end}
+	}
+	return span{start: ks, end: end}
 }
