@@ -296,10 +296,16 @@ other: {a: 1, b: {c: d}, e: 2}
 only: {x: y}
 tail: {a: 1,
   b: 2}
+lines: {
+  a: 1,
+  b: {c: d},
+  e: 2
+}
 `,
 		changes: []Change{
 			del(0, "metadata", "annotations", "drop"), del(0, "metadata", "annotations", "gone"),
 			del(0, "metadata", "annotations", "last"), del(0, "other", "b"), del(0, "only", "x"), del(0, "tail", "b"),
+			del(0, "lines", "b"),
 		},
 		want: `metadata:
   annotations:  # why
@@ -308,7 +314,16 @@ tail: {a: 1,
 other: {a: 1, e: 2}
 only: {}
 tail: {a: 1}
+lines: {
+  a: 1,
+  e: 2
+}
 `,
+	}, {
+		name:    "the last entry deleted and a key added in its place: block and flow",
+		in:      "spec:\n  encryptedData: {a: b}\n  template:\n    metadata: {name: x}\n# foot\nf: {a: 1, t: {b: c}}\n",
+		changes: []Change{del(0, "spec", "template"), ch(0, "strict", "spec", "scope"), del(0, "f", "t"), ch(0, "v", "f", "s")},
+		want:    "spec:\n  encryptedData: {a: b}\n  scope: strict\n# foot\nf: {a: 1, s: v}\n",
 	}, {
 		name:    "a whole mapping deleted, CRLF",
 		in:      "metadata:\r\n  annotations:\r\n    a: b\r\n  name: x\r\nstatus:\r\n  conditions: []\r\n",

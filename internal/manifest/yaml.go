@@ -135,16 +135,14 @@ func yamlInsert(doc []byte, lines []int, m *yamlv3.Node, c Change, quoteAll bool
 	if flow {
 		return span{start: end, end: end, text: ", " + entry}, nil
 	}
+	// At the start of the next line, so that the last entry may be
+	// deleted by another change (its span ends there).
 	lend, next := line(doc, end)
-	br := string(doc[lend:next])
-	if br == "" {
-		br = "\n"
-	}
-	text := br + strings.Repeat(" ", lastKey.Column-1) + entry
+	indent := strings.Repeat(" ", lastKey.Column-1)
 	if next == lend { // the last line of the document had no line break
-		text = "\n" + strings.Repeat(" ", lastKey.Column-1) + entry
+		return span{start: lend, end: lend, text: "\n" + indent + entry}, nil
 	}
-	return span{start: lend, end: lend, text: text}, nil
+	return span{start: next, end: next, text: indent + entry + string(doc[lend:next])}, nil
 }
 
 // renderKey writes a mapping key, quoted where plain would not read back.
@@ -624,9 +622,11 @@ func yamlDelete(doc []byte, lines []int, root *yamlv3.Node, path []string) (span
 // comma: the one after it, or, for the last entry, the one before it.
 func flowDelete(doc []byte, ks, end int) span {
 	if j := skipFlowBlanks(doc, end); j < len(doc) && doc[j] == ',' {
-		j++
-		for j < len(doc) && (doc[j] == ' ' || doc[j] == '\t') {
-			j++
+		j = skipBlanks(doc, j+1)
+		// An entry on lines of its own takes its line break with it: the
+		// next entry moves up to where it started.
+		if w := breakWidth(doc[min(j, len(doc)-1):]); j < len(doc) && w > 0 {
+			j = skipBlanks(doc, j+w)
 		}
 		return span{start: ks, end: j}
 	}
@@ -638,4 +638,12 @@ func flowDelete(doc []byte, ks, end int) span {
 		return span{start: i - 1, end: end}
 	}
 	return span{start: ks, end: end}
+}
+
+// skipBlanks skips spaces and tabs from i.
+func skipBlanks(doc []byte, i int) int {
+	for i < len(doc) && (doc[i] == ' ' || doc[i] == '\t') {
+		i++
+	}
+	return i
 }

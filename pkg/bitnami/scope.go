@@ -68,3 +68,29 @@ func (s Scope) Sealkit() (crypto.Scope, error) {
 	}
 	return "", fmt.Errorf("unknown bitnami scope %q", string(s))
 }
+
+// ScopeOfSealkit is the Bitnami scope that grants what a sealkit scope
+// grants: the inverse of [Scope.Sealkit].
+func ScopeOfSealkit(s crypto.Scope) (Scope, error) {
+	switch s {
+	case crypto.ScopeStrict, "":
+		return ScopeStrict, nil
+	case crypto.ScopeNamespace:
+		return ScopeNamespaceWide, nil
+	case crypto.ScopeCluster:
+		return ScopeClusterWide, nil
+	}
+	return "", fmt.Errorf("unknown scope %q", string(s))
+}
+
+// Annotations are the annotations that give a SealedSecret this scope, as
+// kubeseal writes them; none for strict.
+func (s Scope) Annotations() map[string]string {
+	switch s {
+	case ScopeNamespaceWide:
+		return map[string]string{AnnotationNamespaceWide: "true"}
+	case ScopeClusterWide:
+		return map[string]string{AnnotationClusterWide: "true"}
+	}
+	return nil
+}
