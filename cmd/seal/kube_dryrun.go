@@ -21,6 +21,17 @@ import (
 // re-seal marker and the returned object holds the re-sealed values.
 // Nothing is stored.
 func (o *kubeOptions) dryRun(ctx context.Context, ss *v1alpha1.SealedSecret, reseal bool) (*v1alpha1.SealedSecret, error) {
+	if reseal {
+		return o.dryRunMarked(ctx, ss, v1alpha1.AnnotationReseal, "true")
+	}
+	return o.dryRunMarked(ctx, ss, "", "")
+}
+
+// dryRunMarked is dryRun with the request marked by annotation marker set
+// to value (none for ""): the re-seal or the migrate marker, which
+// seal-controller's mutating webhook acts on and removes.
+func (o *kubeOptions) dryRunMarked(ctx context.Context, ss *v1alpha1.SealedSecret, marker, value string) (*v1alpha1.SealedSecret, error) {
+	reseal := marker != ""
 	c, err := o.connect()
 	if err != nil {
 		return nil, err
@@ -41,7 +52,7 @@ func (o *kubeOptions) dryRun(ctx context.Context, ss *v1alpha1.SealedSecret, res
 		if obj.Annotations == nil {
 			obj.Annotations = map[string]string{}
 		}
-		obj.Annotations[v1alpha1.AnnotationReseal] = "true"
+		obj.Annotations[marker] = value
 	}
 	err = c.Create(ctx, obj, client.DryRunAll)
 	if apierrors.IsAlreadyExists(err) {
@@ -57,8 +68,8 @@ func (o *kubeOptions) dryRun(ctx context.Context, ss *v1alpha1.SealedSecret, res
 	// The webhooks fail open (failurePolicy Ignore), so a controller that is
 	// down lets the dry-run through untouched: the re-seal marker is still
 	// there, and no verification warning came back.
-	if _, marked := obj.Annotations[v1alpha1.AnnotationReseal]; reseal && marked {
-		return nil, withHint(fmt.Errorf("%s/%s: the controller did not answer the re-seal request", obj.Namespace, obj.Name),
+	if _, marked := obj.Annotations[marker]; reseal && marked {
+		return nil, withHint(fmt.Errorf("%s/%s: %w the %s request", obj.Namespace, obj.Name, errUnanswered, requestName(marker)),
 			"check that seal-controller is running and its webhook is reachable, or re-seal offline with -i")
 	}
 	if !reseal && !sink.has(v1alpha1.WarningVerified) {
@@ -68,6 +79,9 @@ func (o *kubeOptions) dryRun(ctx context.Context, ss *v1alpha1.SealedSecret, res
 	}
 	return obj, nil
 }
+
+// errUnanswered: a marked dry-run came back unprocessed.
+var errUnanswered = errors.New("the controller did not answer")
 
 // errNoAnswer: the API server admitted a verify dry-run that
 // seal-controller's webhook did not check.
@@ -130,3 +144,11 @@ type deniedError struct {
 
 func (e *deniedError) Error() string { return e.msg }
 func (e *deniedError) Unwrap() error { return e.err }
+
+// requestName names the request a marker makes, for messages.
+func requestName(marker string) string {
+	if marker == v1alpha1.AnnotationMigrate {
+		return "migrate"
+	}
+	return "re-seal"
+}

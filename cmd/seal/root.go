@@ -55,6 +55,7 @@ func newRootCmd(s Streams) *cobra.Command {
 		newLintCmd(s),
 		newVerifyCmd(s),
 		newResealCmd(s),
+		newMigrateCmd(s),
 		newVersionCmd(s),
 		newCompletionCmd(s),
 	)

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
+	"github.com/sealkit/sealkit/pkg/bitnami"
 	"github.com/sealkit/sealkit/pkg/sealed"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
@@ -170,17 +171,30 @@ type sealedDoc struct {
 // left out without being parsed; named files must parse.
 func loadManifestFiles(paths []string) ([]*manifestFile, error) {
 	var out []*manifestFile
+	err := walkManifests(paths, func(path string, named bool) error {
+		f, err := loadManifestFile(path, named)
+		if err != nil || f == nil {
+			return err
+		}
+		out = append(out, f)
+		return nil
+	})
+	return out, err
+}
+
+// walkManifests calls visit for each file named (named true) and each
+// manifest file (*.yaml, *.yml, *.json) under the directories named,
+// skipping hidden directories such as .git.
+func walkManifests(paths []string, visit func(path string, named bool) error) error {
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			return nil, fileError(p, err)
+			return fileError(p, err)
 		}
 		if !fi.IsDir() {
-			f, err := loadManifestFile(p, true)
-			if err != nil {
-				return nil, err
+			if err := visit(p, true); err != nil {
+				return err
 			}
-			out = append(out, f)
 			continue
 		}
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
@@ -195,21 +209,15 @@ func loadManifestFiles(paths []string) ([]*manifestFile, error) {
 			}
 			switch strings.ToLower(filepath.Ext(path)) {
 			case ".yaml", ".yml", ".json":
-			default:
-				return nil
+				return visit(path, false)
 			}
-			f, err := loadManifestFile(path, false)
-			if err != nil || f == nil {
-				return err
-			}
-			out = append(out, f)
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // loadManifestFile reads and decodes one file. A file found in a directory
@@ -228,8 +236,8 @@ func loadManifestFile(path string, named bool) (*manifestFile, error) {
 		return nil, prefixSource(path, err)
 	}
 	for i, d := range f.docs {
-		if d.Kind != "SealedSecret" {
-			continue
+		if d.Kind != "SealedSecret" || bitnami.Is(d) {
+			continue // a Bitnami SealedSecret is seal migrate's
 		}
 		ss, err := sealedSecretOf(d)
 		if err != nil {

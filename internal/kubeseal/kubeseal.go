@@ -67,6 +67,17 @@ func KeyPair(t testing.TB, bits int) (*rsa.PrivateKey, string) {
 // that size bring a fixed key and make only the certificate.)
 func Cert(t testing.TB, key *rsa.PrivateKey) string {
 	t.Helper()
+	cert := filepath.Join(t.TempDir(), "cert.pem")
+	if err := os.WriteFile(cert, certificate(t, key), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
+
+// certificate is a self-signed certificate for key in PEM, as the Bitnami
+// controller makes it.
+func certificate(t testing.TB, key *rsa.PrivateKey) []byte {
+	t.Helper()
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1),
@@ -80,11 +91,7 @@ func Cert(t testing.TB, key *rsa.PrivateKey) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert := filepath.Join(t.TempDir(), "cert.pem")
-	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return cert
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
 // Seal runs `kubeseal --cert cert -o yaml ARGS...` offline with input on

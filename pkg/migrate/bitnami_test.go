@@ -21,7 +21,7 @@ var secretsYAML = kubeseal.SampleSecrets("shop")
 // the original values with the original template, in every scope.
 func TestFromBitnamiKubeseal(t *testing.T) {
 	key, cert := kubeseal.KeyPair(t, 2048)
-	keys := parseKeys(t, keySecretList(key, bitnami.KeyActive))
+	keys := parseKeys(t, keySecretList(t, key, bitnami.KeyActive))
 	docs := readDocs(t, kubeseal.Seal(t, cert, []byte(secretsYAML)), "sealed.yaml")
 	ids, recipients := identities(t, 2) // two clusters: one manifest for both
 	var migrated []*v1alpha1.SealedSecret
@@ -76,7 +76,7 @@ func ptrBool(b *bool) bool { return b != nil && *b }
 // data key is now bound even where Bitnami bound nothing.
 func TestFromBitnamiMovedRefused(t *testing.T) {
 	key, cert := kubeseal.KeyPair(t, 2048)
-	keys := parseKeys(t, keySecretList(key, bitnami.KeyActive))
+	keys := parseKeys(t, keySecretList(t, key, bitnami.KeyActive))
 	ids, recipients := identities(t, 1)
 	migrated := map[string]*v1alpha1.SealedSecret{}
 	for _, d := range readDocs(t, kubeseal.Seal(t, cert, []byte(secretsYAML)), "sealed.yaml") {
@@ -139,7 +139,7 @@ func renameKey(from, to string) func(*v1alpha1.SealedSecret) {
 func TestFromBitnamiRefusesAndNotes(t *testing.T) {
 	key, _ := kubeseal.KeyPair(t, 2048)
 	oldKey, oldCert := kubeseal.KeyPair(t, 2048)
-	keys := parseKeys(t, keySecretList(key, bitnami.KeyActive), keySecretList(oldKey, bitnami.KeyCompromised))
+	keys := parseKeys(t, keySecretList(t, key, bitnami.KeyActive), keySecretList(t, oldKey, bitnami.KeyCompromised))
 	_, recipients := identities(t, 1)
 
 	sealedOld := readDocs(t, kubeseal.Seal(t, oldCert, []byte(secretsYAML)), "old.yaml")
@@ -186,7 +186,7 @@ func TestFromBitnamiRefusesAndNotes(t *testing.T) {
 // open, and are migrated where they sit. Migration binds them from then on.
 func TestFromBitnamiMovedBeforeMigration(t *testing.T) {
 	key, cert := kubeseal.KeyPair(t, 2048)
-	keys := parseKeys(t, keySecretList(key, bitnami.KeyActive))
+	keys := parseKeys(t, keySecretList(t, key, bitnami.KeyActive))
 	ids, recipients := identities(t, 1)
 	bss, err := bitnami.Decode(readDocs(t, kubeseal.Seal(t, cert, []byte(secretsYAML)), "sealed.yaml")[0])
 	if err != nil {
@@ -215,7 +215,7 @@ func TestFromBitnamiMovedBeforeMigration(t *testing.T) {
 func TestFromBitnamiErrorsHoldNoValue(t *testing.T) {
 	const canary = "CANARY-bitnami-5d1e"
 	key, cert := kubeseal.KeyPair(t, 2048)
-	keys := parseKeys(t, keySecretList(key, bitnami.KeyActive))
+	keys := parseKeys(t, keySecretList(t, key, bitnami.KeyActive))
 	_, recipients := identities(t, 1)
 	in := "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: shop}\nstringData: {a: " + canary + ", b: " + canary + "}\n"
 	bss, err := bitnami.Decode(readDocs(t, kubeseal.Seal(t, cert, []byte(in)), "sealed.yaml")[0])

@@ -21,7 +21,7 @@ import (
 // while the rest of its file is migrated.
 func TestRewriteKubesealFiles(t *testing.T) {
 	key, cert := kubeseal.KeyPair(t, 2048)
-	keys := parseKeys(t, keySecretList(key, bitnami.KeyActive))
+	keys := parseKeys(t, keySecretList(t, key, bitnami.KeyActive))
 	ids, recipients := identities(t, 1)
 	sealedYAML := kubeseal.Seal(t, cert, []byte(secretsYAML))
 	templated := strings.Replace(string(kubeseal.Seal(t, cert, []byte(secretYAML("dsn", "username", "admin")))),

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"maps"
@@ -14,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/sealkit/sealkit/internal/kubeseal"
 	"github.com/sealkit/sealkit/pkg/bitnami"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/sealed"
@@ -22,22 +22,9 @@ import (
 
 // keySecretList is a Bitnami key as users back it up:
 // kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml
-func keySecretList(key *rsa.PrivateKey, state bitnami.KeyState) string {
-	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
-	return fmt.Sprintf(`apiVersion: v1
-kind: List
-items:
-- apiVersion: v1
-  kind: Secret
-  metadata:
-    name: sealed-secrets-key%s
-    namespace: kube-system
-    labels:
-      sealedsecrets.bitnami.com/sealed-secrets-key: %s
-  type: kubernetes.io/tls
-  data:
-    tls.key: %s
-`, state[:4], state, base64.StdEncoding.EncodeToString(pemKey))
+func keySecretList(t testing.TB, key *rsa.PrivateKey, state bitnami.KeyState) string {
+	t.Helper()
+	return string(kubeseal.KeyBackup(t, kubeseal.KeySecret(t, key, "sealed-secrets-key"+string(state[:4]), "kube-system", string(state))))
 }
 
 func parseKeys(t testing.TB, files ...string) []*bitnami.PrivateKey {

@@ -9,9 +9,10 @@ import (
 )
 
 // FromSOPS decrypts data, a SOPS-encrypted manifest of Secrets named source
-// in errors, in memory, and seals each Secret as seal would. The plaintext
-// is cleared before FromSOPS returns; it is never written.
-func FromSOPS(data []byte, source string, keys sopsfile.Options, opts sealed.SealOptions) ([]*v1alpha1.SealedSecret, error) {
+// in errors, in memory, and seals each Secret as seal would; a Secret that
+// names no namespace gets namespace (none when ""). The plaintext is
+// cleared before FromSOPS returns; it is never written.
+func FromSOPS(data []byte, source string, keys sopsfile.Options, opts sealed.SealOptions, namespace string) ([]*v1alpha1.SealedSecret, error) {
 	secrets, err := sopsfile.DecryptSecrets(data, source, keys)
 	if err != nil {
 		return nil, err
@@ -23,6 +24,9 @@ func FromSOPS(data []byte, source string, keys sopsfile.Options, opts sealed.Sea
 	}()
 	out := make([]*v1alpha1.SealedSecret, 0, len(secrets))
 	for i, s := range secrets {
+		if s.Namespace == "" {
+			s.Namespace = namespace
+		}
 		ss, err := sealed.Seal(s, opts)
 		if err != nil {
 			return nil, fmt.Errorf("%s: document %d: %w", source, i+1, err)

@@ -20,7 +20,7 @@ func TestFromSOPS(t *testing.T) {
 	enc := sopstest.Encrypt(t, plain, false, sopsIDs[0].Recipient().String(), "^(data|stringData)$")
 	migrated, err := FromSOPS(enc, "secrets.enc.yaml",
 		sopsfile.Options{Identities: sopsIDs, OnlyIdentities: true},
-		sealed.SealOptions{Scope: crypto.ScopeNamespace, Recipients: recipients})
+		sealed.SealOptions{Scope: crypto.ScopeNamespace, Recipients: recipients}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestFromSOPSRefuses(t *testing.T) {
 	plain := "apiVersion: v1\nkind: Secret\nmetadata: {name: ok, namespace: shop}\nstringData: {a: b}\n---\n" +
 		"apiVersion: v1\nkind: Secret\nmetadata: {name: bad, namespace: shop}\nstringData: {\"not/a/key\": b}\n"
 	enc := sopstest.Encrypt(t, plain, false, sopsIDs[0].Recipient().String(), "")
-	out, err := FromSOPS(enc, "s.enc.yaml", sopsfile.Options{Identities: sopsIDs, OnlyIdentities: true}, sealed.SealOptions{Recipients: recipients})
+	out, err := FromSOPS(enc, "s.enc.yaml", sopsfile.Options{Identities: sopsIDs, OnlyIdentities: true}, sealed.SealOptions{Recipients: recipients}, "")
 	if out != nil || err == nil || !strings.Contains(err.Error(), `s.enc.yaml: document 2: secret shop/bad: key "not/a/key" is not a valid data key`) {
 		t.Errorf("got %v, %v", out, err)
 	}

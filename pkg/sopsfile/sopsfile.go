@@ -34,6 +34,10 @@ import (
 // ErrNotEncrypted is returned for a manifest with no SOPS metadata.
 var ErrNotEncrypted = errors.New("not encrypted with SOPS: it has no sops metadata")
 
+// ErrNotSecrets is returned for a SOPS file that decrypts to something
+// other than Secrets (Helm values, a ConfigMap).
+var ErrNotSecrets = errors.New("not a manifest of Secrets")
+
 // Options says how [DecryptSecrets] finds the data key.
 type Options struct {
 	// Identities are age identities (classic or post-quantum) tried first.
@@ -123,10 +127,13 @@ func triedSources(opts Options) string {
 func secrets(plain []byte, source string) ([]*corev1.Secret, error) {
 	docs, err := sealed.ReadManifests(bytes.NewReader(plain), source)
 	if err != nil {
-		return nil, err
+		return nil, notSecrets{err}
 	}
 	out := make([]*corev1.Secret, 0, len(docs))
 	for _, d := range docs {
+		if d.Kind != "Secret" {
+			return nil, notSecrets{fmt.Errorf("%s: document %d is a %s, not a Secret", source, d.Index, d.Kind)}
+		}
 		s, err := d.Secret()
 		if err != nil {
 			return nil, err
@@ -135,3 +142,10 @@ func secrets(plain []byte, source string) ([]*corev1.Secret, error) {
 	}
 	return out, nil
 }
+
+// notSecrets is an error that [ErrNotSecrets] matches, keeping the
+// message of the reason.
+type notSecrets struct{ error }
+
+func (e notSecrets) Is(target error) bool { return target == ErrNotSecrets }
+func (e notSecrets) Unwrap() error        { return e.error }

@@ -24,6 +24,14 @@ const (
 	// AnnotationReseal, set to "true" on a server-side dry-run, asks the
 	// controller's mutating webhook to re-seal the values to the newest key.
 	AnnotationReseal = "sealkit.dev/reseal"
+	// AnnotationMigrate, set to [MigrateFromBitnami] on a server-side
+	// dry-run of a SealedSecret whose values are still Bitnami Sealed
+	// Secrets values, asks the controller's mutating webhook to open them
+	// with Bitnami's keys where the object is and seal them to the newest
+	// key (seal migrate).
+	AnnotationMigrate = "sealkit.dev/migrate"
+	// MigrateFromBitnami is the value of [AnnotationMigrate].
+	MigrateFromBitnami = "bitnami"
 )
 
 // WarningVerified is the admission warning seal-controller's validating
