@@ -207,7 +207,7 @@ func (o *migrateOptions) runBitnami() error {
 	fmt.Fprintf(o.Out, "migrated %d Bitnami SealedSecrets in %d files; %d refused; %d unchanged (already sealkit)\n",
 		st.migrated, st.files, st.refused, st.unchanged)
 	if st.refused > 0 {
-		return fmt.Errorf("%d Bitnami SealedSecrets were not migrated and were left as they were (the rest of their files was migrated)", st.refused)
+		return fmt.Errorf("%d Bitnami SealedSecrets were not migrated (see above) and were left as they were; the other objects of their files were migrated", st.refused)
 	}
 	return nil
 }

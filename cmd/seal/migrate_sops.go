@@ -37,7 +37,7 @@ func (o *migrateOptions) runSOPS() error {
 			return err
 		case err != nil:
 			failed++
-			report(o.ErrOut, withHint(err, "the file was left as it was"), "")
+			report(o.ErrOut, addHint(err, "the file was left as it was"), "")
 			return nil
 		}
 		secrets += n
@@ -114,4 +114,13 @@ func withNamespaceHint(err error) error {
 		return withHint(err, "give -n NAMESPACE for Secrets that name none, or --scope cluster")
 	}
 	return err
+}
+
+// addHint adds hint after the hint err carries, if any.
+func addHint(err error, hint string) error {
+	var ce *cliError
+	if errors.As(err, &ce) && ce.hint != "" {
+		hint = ce.hint + "; " + hint
+	}
+	return withHint(err, hint)
 }
