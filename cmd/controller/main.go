@@ -55,6 +55,8 @@ func run() error {
 		"the controller's own namespace: keys, keyring ConfigMap, leader election Lease")
 	fs.StringVar(&watch, "watch-namespaces", "", "comma-separated namespaces whose SealedSecrets are unsealed (default all)")
 	fs.DurationVar(&ko.RotationPeriod, "key-rotation-period", keys.DefaultRotationPeriod, "age at which the active key is replaced")
+	fs.StringVar(&ko.BitnamiNamespace, "bitnami-namespace", "",
+		"namespace of the Bitnami Sealed Secrets controller, whose key Secrets open Bitnami values for 'seal migrate' (needs get and list of Secrets there; default: only keys imported with 'seal keys import-bitnami')")
 	fs.Float64Var(&qps, "kube-api-qps", controller.DefaultQPS, "client requests per second to the API server")
 	fs.IntVar(&mo.Burst, "kube-api-burst", controller.DefaultBurst, "client request burst to the API server")
 	fs.IntVar(&ro.Concurrency, "concurrency", reconciler.DefaultConcurrency, "SealedSecrets reconciled in parallel")
@@ -162,6 +164,7 @@ func setupWebhooks(mgr ctrl.Manager, store *keys.Store, wo webhooks.Options, co 
 	if err := webhookcert.Setup(mgr, co); err != nil {
 		return err
 	}
+	wo.Legacy = store
 	return webhooks.Setup(mgr, store, wo)
 }
 

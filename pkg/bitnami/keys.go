@@ -61,6 +61,13 @@ func (k *PrivateKey) Fingerprint() string {
 	return hex.EncodeToString(sum[:8])
 }
 
+// MarshalPEM is the private key as a PKCS#1 PEM block, as Bitnami's
+// controller stores it in tls.key: for importing it where it is kept as
+// safely as Bitnami kept it (seal keys import-bitnami). It is key material.
+func (k *PrivateKey) MarshalPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k.key)})
+}
+
 // ParsePrivateKeys reads Bitnami private keys from r, named source in
 // errors. It accepts what users back up: the key Secrets as YAML or JSON (one
 // Secret, several documents, or a List, as `kubectl get secret -l

@@ -84,7 +84,7 @@ func TestParsePrivateKeysErrors(t *testing.T) {
 		{"unlabelled", keySecret("", "  tls.key: "+b64(pkcs1)+"\n"), "secret kube-system/k is not a bitnami sealing key: it has no " + LabelSealingKey + " label"},
 		{"bad state", keySecret("  labels:\n    "+LabelSealingKey+": retired\n", "  tls.key: "+b64(pkcs1)+"\n"), `label ` + LabelSealingKey + ` is "retired", want active or compromised`},
 		{"no tls.key", keySecret(label, "  tls.crt: "+b64(pkcs1)+"\n"), "secret kube-system/k has no tls.key"},
-		{"not pem", keySecret(label, "  tls.key: "+b64([]byte("not a key"))+"\n"), "tls.key is not one PEM block"},
+		{"not pem", keySecret(label, "  tls.key: "+b64([]byte("not a key"))+"\n"), "tls.key: not one PEM block"},
 		{"ec key", keySecret(label, "  tls.key: "+b64(ecPEM)+"\n"), "a *ecdsa.PrivateKey private key, not RSA"},
 		{"garbled pkcs1", "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n", "PEM block 1: invalid PKCS#1 RSA private key"},
 		{"encrypted", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n", "is an encrypted private key"},

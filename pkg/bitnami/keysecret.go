@@ -3,6 +3,7 @@ package bitnami
 import (
 	"bytes"
 	"encoding/pem"
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -34,9 +35,15 @@ func parseKeySecrets(data []byte, source string) ([]*PrivateKey, error) {
 	return keys, nil
 }
 
-// keyFromSecret returns the key a Bitnami key Secret holds. The label is
-// required so that a file of unrelated Secrets (service account tokens, TLS
-// certificates) is never taken for keys.
+// KeyFromSecret returns the key a Bitnami key Secret holds, as the Bitnami
+// controller made it. The label is required so that unrelated Secrets
+// (service account tokens, TLS certificates) are never taken for keys.
+// Errors name the Secret, never its data.
+func KeyFromSecret(s *corev1.Secret) (*PrivateKey, error) {
+	return keyFromSecret(s)
+}
+
+// keyFromSecret is [KeyFromSecret].
 func keyFromSecret(s *corev1.Secret) (*PrivateKey, error) {
 	obj := s.Namespace + "/" + s.Name
 	state, ok := s.Labels[LabelSealingKey]
@@ -52,14 +59,24 @@ func keyFromSecret(s *corev1.Secret) (*PrivateKey, error) {
 	if !ok {
 		return nil, fmt.Errorf("secret %s has no %s", obj, corev1.TLSPrivateKeyKey)
 	}
+	k, err := ParseKeyPEM(pemKey, "secret "+obj, KeyState(state))
+	if err != nil {
+		return nil, fmt.Errorf("secret %s: %s: %w", obj, corev1.TLSPrivateKeyKey, err)
+	}
+	return k, nil
+}
+
+// ParseKeyPEM reads one PEM private key (PKCS#1 or PKCS#8 RSA), named
+// source in messages, in state. Errors never quote key material.
+func ParseKeyPEM(pemKey []byte, source string, state KeyState) (*PrivateKey, error) {
 	block, rest := pem.Decode(pemKey)
 	if block == nil || len(bytes.TrimSpace(rest)) > 0 {
-		return nil, fmt.Errorf("secret %s: %s is not one PEM block", obj, corev1.TLSPrivateKeyKey)
+		return nil, errors.New("not one PEM block")
 	}
 	key, err := parsePrivateKeyDER(block.Type, block.Bytes)
 	clear(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("secret %s: %s: %w", obj, corev1.TLSPrivateKeyKey, err)
+		return nil, err
 	}
-	return &PrivateKey{Source: "secret " + obj, State: KeyState(state), key: key}, nil
+	return &PrivateKey{Source: source, State: state, key: key}, nil
 }

@@ -22,6 +22,12 @@
 //
 // Operators change the state label and the rotate annotation of key
 // Secrets, nothing else; a key's material never changes.
+//
+// # Legacy keys
+//
+// Bitnami Sealed Secrets' private keys, imported for an online migration,
+// live here too, as decrypt-only legacy keys ([NewLegacy], [ParseLegacy]):
+// a kind of their own that nothing ever seals to or publishes.
 package keysecret
 
 import (

@@ -29,6 +29,11 @@ type Options struct {
 	// RotationPeriod is the age at which the active key is replaced;
 	// zero means DefaultRotationPeriod.
 	RotationPeriod time.Duration
+	// BitnamiNamespace, when set, is the Bitnami Sealed Secrets
+	// controller's namespace: its key Secrets open Bitnami values in online
+	// migrations (seal migrate), besides the keys imported into Namespace.
+	// Reading them takes get and list of Secrets there (docs/migrate.md).
+	BitnamiNamespace string
 	// Clock tells the time; nil means the real clock. When it also
 	// implements clock.Clock (as k8s.io/utils/clock/testing.FakeClock does),
 	// its timers schedule the periodic rotation, so tests can step time.
@@ -65,6 +70,9 @@ func Setup(mgr ctrl.Manager, opts Options) (*Store, error) {
 	}
 	store := newStore()
 	log := mgr.GetLogger().WithName("keys")
+	if opts.BitnamiNamespace != "" {
+		store.bitnami = &bitnamiKeys{reader: mgr.GetAPIReader(), namespace: opts.BitnamiNamespace, log: log.WithName("bitnami")}
+	}
 
 	loader := &keyLoader{client: mgr.GetClient(), namespace: opts.Namespace, store: store, log: log}
 	err := ctrl.NewControllerManagedBy(mgr).
@@ -101,10 +109,11 @@ func Setup(mgr ctrl.Manager, opts Options) (*Store, error) {
 	return store, nil
 }
 
-// isKeySecret filters events down to key Secrets of the controller namespace,
+// isKeySecret filters events down to key Secrets (sealkit and imported
+// Bitnami ones) of the controller namespace,
 // whatever else the manager's cache holds.
 func isKeySecret(namespace string) predicate.Predicate {
 	return predicate.NewPredicateFuncs(func(o client.Object) bool {
-		return o.GetNamespace() == namespace && keysecret.IsKey(o)
+		return o.GetNamespace() == namespace && (keysecret.IsKey(o) || keysecret.IsLegacy(o))
 	})
 }

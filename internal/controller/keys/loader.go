@@ -25,5 +25,10 @@ func (l *keyLoader) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result,
 	}
 	report(set, l.log)
 	l.store.set(set.Keys)
+	legacy, err := listLegacy(ctx, l.client, l.namespace, l.log)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	l.store.setLegacy(legacy)
 	return ctrl.Result{}, nil
 }

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/sealkit/sealkit/pkg/bitnami"
 	"github.com/sealkit/sealkit/pkg/keysecret"
 )
 
@@ -36,4 +37,19 @@ func report(set keysecret.Set, log logr.Logger) {
 		log.Info("several active keys; the newest is active, the others are treated as retained",
 			"active", set.Active().ID, "demoted", set.Demoted)
 	}
+}
+
+// listLegacy reads the imported Bitnami keys of namespace; one that cannot
+// be read is logged and left out.
+func listLegacy(ctx context.Context, r client.Reader, namespace string, log logr.Logger) ([]*bitnami.PrivateKey, error) {
+	var list corev1.SecretList
+	if err := r.List(ctx, &list, keysecret.LegacyListOptions(namespace)...); err != nil {
+		return nil, fmt.Errorf("listing legacy key secrets in %s: %w", namespace, err)
+	}
+	keys, invalid := keysecret.ParseLegacyAll(list.Items)
+	for _, err := range invalid {
+		log.Error(err, "ignoring invalid legacy key secret")
+		keyLoadErrors.Inc()
+	}
+	return keys, nil
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/sealkit/sealkit/pkg/bitnami"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/keysecret"
@@ -18,6 +19,10 @@ type Store struct {
 	keys   []keysecret.Key // newest first
 	loaded bool
 	subs   []chan struct{}
+	// legacy are the imported Bitnami keys, decrypt-only (LegacyKeys).
+	legacy []*bitnami.PrivateKey
+	// bitnami reads the Bitnami controller's keys, when configured.
+	bitnami *bitnamiKeys
 }
 
 // newStore returns an empty store; [Setup] creates and fills the one a

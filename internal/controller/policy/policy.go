@@ -66,7 +66,7 @@ func (p Policy) Check(ss *v1alpha1.SealedSecret) *Violation {
 			return &Violation{v1alpha1.ReasonNamespaceNotAllowed, fmt.Sprintf(
 				"SealedSecrets in the controller's namespace %s are not unsealed (seal-controller --allow-controller-namespace)", p.ControllerNamespace)}
 		}
-		if strings.HasPrefix(ss.Name, keysecret.NamePrefix) || slices.Contains(p.ReservedNames, ss.Name) {
+		if strings.HasPrefix(ss.Name, keysecret.NamePrefix) || strings.HasPrefix(ss.Name, keysecret.LegacyNamePrefix) || slices.Contains(p.ReservedNames, ss.Name) {
 			return &Violation{v1alpha1.ReasonReservedMetadata, fmt.Sprintf(
 				"Secret %s is reserved for seal-controller in its namespace", Quote(ss.Name))}
 		}
@@ -86,7 +86,7 @@ func (p Policy) Check(ss *v1alpha1.SealedSecret) *Violation {
 // CheckExisting returns why the existing Secret s must never be written
 // by a SealedSecret, whatever it consents to, or nil.
 func (p Policy) CheckExisting(s *corev1.Secret) *Violation {
-	if s.Namespace == p.ControllerNamespace && (keysecret.IsKey(s) || slices.Contains(p.ReservedNames, s.Name)) {
+	if s.Namespace == p.ControllerNamespace && (keysecret.IsKey(s) || keysecret.IsLegacy(s) || slices.Contains(p.ReservedNames, s.Name)) {
 		return &Violation{v1alpha1.ReasonReservedMetadata, fmt.Sprintf(
 			"Secret %s is seal-controller's own: never written from a SealedSecret", Quote(s.Name))}
 	}
@@ -99,8 +99,12 @@ func (p Policy) CheckExisting(s *corev1.Secret) *Violation {
 // from another controller. Otherwise it returns the conflict's message.
 func Adoptable(ss *v1alpha1.SealedSecret, s *corev1.Secret) (bool, string) {
 	if ref := metav1.GetControllerOf(s); ref != nil {
-		return false, fmt.Sprintf("Secret %s exists and is controlled by %s %s: it is never taken over",
+		msg := fmt.Sprintf("Secret %s exists and is controlled by %s %s: it is never taken over",
 			Quote(s.Name), ref.Kind, Quote(ref.Name))
+		if strings.HasPrefix(ref.APIVersion, "bitnami.com/") {
+			msg += " while that Bitnami SealedSecret exists; hand it over with 'seal migrate --cut-over'"
+		}
+		return false, msg
 	}
 	if s.Annotations[v1alpha1.AnnotationManaged] == "true" {
 		return true, ""

@@ -24,13 +24,19 @@ import (
 // namespace. Every other request passes unchanged.
 type resealer struct {
 	keys     KeySource
+	legacy   LegacyKeySource
 	recovery []*crypto.Recipient
 	decoder  admission.Decoder
 	log      logr.Logger
 }
 
-func (r *resealer) Handle(_ context.Context, req admission.Request) admission.Response {
-	return onWrite(r.decoder, req, r.handle)
+func (r *resealer) Handle(ctx context.Context, req admission.Request) admission.Response {
+	return onWrite(r.decoder, req, func(req admission.Request, ss *v1alpha1.SealedSecret) admission.Response {
+		if from, marked := ss.Annotations[v1alpha1.AnnotationMigrate]; marked && isDryRun(req) {
+			return r.migrate(ctx, req, ss, from)
+		}
+		return r.handle(req, ss)
+	})
 }
 
 func (r *resealer) handle(req admission.Request, ss *v1alpha1.SealedSecret) admission.Response {

@@ -39,6 +39,14 @@ func (v *validator) handle(req admission.Request, ss *v1alpha1.SealedSecret) adm
 	if _, marked := ss.Annotations[v1alpha1.AnnotationReseal]; marked && !dryRun {
 		return v.deny(req, fmt.Sprintf("annotation %q is a re-seal request, valid only on a server-side dry-run (seal reseal)", v1alpha1.AnnotationReseal))
 	}
+	if _, marked := ss.Annotations[v1alpha1.AnnotationMigrate]; marked {
+		// The mutating webhook removes the marker from every dry-run it
+		// migrates: one still here was never migrated.
+		if !dryRun {
+			return v.deny(req, fmt.Sprintf("annotation %q is a migration request, valid only on a server-side dry-run (seal migrate)", v1alpha1.AnnotationMigrate))
+		}
+		return v.deny(req, fmt.Sprintf("the migration request was not processed: seal-controller's mutating webhook did not migrate it (is it installed, with %q in its matchConditions?)", v1alpha1.AnnotationMigrate))
+	}
 	if ss.DeletionTimestamp != nil {
 		return admission.Allowed("") // let finalizers go, whatever the values
 	}

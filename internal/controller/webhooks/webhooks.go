@@ -1,6 +1,7 @@
 package webhooks
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/sealkit/sealkit/internal/controller/policy"
 	"github.com/sealkit/sealkit/internal/webhookcert"
+	"github.com/sealkit/sealkit/pkg/bitnami"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
 )
@@ -65,6 +67,14 @@ type Options struct {
 	// ClientNames, when set with ClientCAFile, are the names (common name
 	// or DNS SAN) a client certificate must carry.
 	ClientNames []string
+	// Legacy, when set, gives the Bitnami keys that open the values of an
+	// online migration (seal migrate); without it such requests are denied.
+	Legacy LegacyKeySource
+}
+
+// LegacyKeySource gives the decrypt-only Bitnami keys (internal/controller/keys).
+type LegacyKeySource interface {
+	LegacyKeys(ctx context.Context) ([]*bitnami.PrivateKey, error)
 }
 
 // Setup registers the SealedSecret admission webhooks with mgr's
@@ -128,7 +138,7 @@ func Setup(mgr ctrl.Manager, keys KeySource, opts Options) error {
 		LogConstructor: webhookLogger,
 	}))
 	srv.Register(MutatePath, guard(&admission.Webhook{
-		Handler:        &resealer{keys: keys, recovery: opts.RecoveryRecipients, decoder: decoder, log: log.WithName("reseal")},
+		Handler:        &resealer{keys: keys, legacy: opts.Legacy, recovery: opts.RecoveryRecipients, decoder: decoder, log: log.WithName("reseal")},
 		LogConstructor: webhookLogger,
 	}))
 	if err := mgr.AddReadyzCheck("webhook", srv.StartedChecker()); err != nil {
