@@ -26,6 +26,7 @@ func newKeysCmd(s Streams) *cobra.Command {
 		newKeysRetireCmd(s),
 		newKeysBackupCmd(s),
 		newKeysRestoreCmd(s),
+		newKeysImportBitnamiCmd(s),
 	)
 	return cmd
 }

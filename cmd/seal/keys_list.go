@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
@@ -55,13 +56,18 @@ func (o *keysListOptions) Validate() error {
 	return nil
 }
 
-// keyListEntry is one key in `seal keys list -o json`.
+// keyListEntry is one key in `seal keys list -o json`. Imported Bitnami
+// keys have state "legacy" and kind "bitnami", their ID is their
+// fingerprint, and they have no recipient: nothing is sealed to them.
 type keyListEntry struct {
 	ID            string    `json:"id"`
 	State         string    `json:"state"`
 	Created       time.Time `json:"created"`
-	Recipient     string    `json:"recipient"`
+	Recipient     string    `json:"recipient,omitempty"`
 	SealedSecrets int       `json:"sealedSecrets"`
+	Kind          string    `json:"kind,omitempty"`
+	BitnamiState  string    `json:"bitnamiState,omitempty"`
+	ImportedFrom  string    `json:"importedFrom,omitempty"`
 }
 
 // Run reads the keyring and the SealedSecrets and prints the table.
@@ -92,10 +98,14 @@ func (o *keysListOptions) Run() error {
 		entries[i] = keyListEntry{ID: string(k.ID), State: state, Created: k.Created,
 			Recipient: k.Recipient.String(), SealedSecrets: counts[k.ID]}
 	}
+	legacy, err := o.legacyEntries(ctx)
+	if err != nil {
+		return err
+	}
 	if o.format == "json" {
 		enc := json.NewEncoder(o.Out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(entries)
+		return enc.Encode(append(entries, legacy...))
 	}
 	tw := tabwriter.NewWriter(o.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tAGE\tSEALEDSECRETS")
@@ -106,5 +116,36 @@ func (o *keysListOptions) Run() error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", e.ID, e.State, age, e.SealedSecrets)
 	}
+	if err := tw.Flush(); err != nil || len(legacy) == 0 {
+		return err
+	}
+	fmt.Fprintln(o.Out, "\nLegacy Bitnami keys (decrypt-only, for seal migrate; never sealed to):")
+	tw = tabwriter.NewWriter(o.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FINGERPRINT\tBITNAMI STATE\tAGE\tIMPORTED FROM")
+	for _, e := range legacy {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.ID, e.BitnamiState, duration.HumanDuration(o.Now().Sub(e.Created)), e.ImportedFrom)
+	}
 	return tw.Flush()
+}
+
+// legacyEntries are the imported Bitnami keys, when the caller may list
+// them.
+func (o *keysListOptions) legacyEntries(ctx context.Context) ([]keyListEntry, error) {
+	secrets, err := o.kube.legacyKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]keyListEntry, 0, len(secrets))
+	for i := range secrets {
+		s := &secrets[i]
+		k, err := keysecret.ParseLegacy(s)
+		if err != nil {
+			fmt.Fprintf(o.ErrOut, "seal: warning: ignoring %s\n", oneLine(err.Error()))
+			continue
+		}
+		created, _ := time.Parse(time.RFC3339, s.Annotations[keysecret.AnnotationCreated])
+		entries = append(entries, keyListEntry{ID: k.Fingerprint(), State: "legacy", Kind: "bitnami", Created: created,
+			BitnamiState: string(k.State), ImportedFrom: s.Annotations[keysecret.AnnotationImportedFrom]})
+	}
+	return entries, nil
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/sealkit/sealkit/internal/controller/reconciler"
 	"github.com/sealkit/sealkit/internal/controller/webhooks"
 	"github.com/sealkit/sealkit/internal/testenv"
+	"github.com/sealkit/sealkit/pkg/bitnami"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/sealed"
@@ -85,12 +86,13 @@ func webhookOptions(t *testing.T) envtest.WebhookInstallOptions {
 // startController runs seal-controller in-process with its keys in ns,
 // serving webhooks where envtest points the webhook configurations, and
 // waits until the public keyring is published and the webhook serves.
-func startController(t *testing.T, env *testenv.Env, ns string) {
+// bitnamiNS, when given, is where it reads Bitnami's keys for migrations.
+func startController(t *testing.T, env *testenv.Env, ns string, bitnamiNS ...string) {
 	t.Helper()
 	mgr := ctrltest.NewManager(t, env.Config, controller.ManagerOptions{
 		Namespace: ns, Logger: zap.New(zap.WriteTo(os.Stderr)),
 	})
-	store, err := keys.Setup(mgr, keys.Options{Namespace: ns})
+	store, err := keys.Setup(mgr, keys.Options{Namespace: ns, BitnamiNamespace: strings.Join(bitnamiNS, "")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +101,7 @@ func startController(t *testing.T, env *testenv.Env, ns string) {
 	}
 	wh := env.Webhooks()
 	if err := webhooks.Setup(mgr, store, webhooks.Options{
-		Host: wh.LocalServingHost, Port: wh.LocalServingPort, CertDir: wh.LocalServingCertDir,
+		Host: wh.LocalServingHost, Port: wh.LocalServingPort, CertDir: wh.LocalServingCertDir, Legacy: store,
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +158,7 @@ func readSealed(t *testing.T, path string) []*v1alpha1.SealedSecret {
 	}
 	var out []*v1alpha1.SealedSecret
 	for _, d := range docs {
-		if d.Kind == "SealedSecret" {
+		if d.Kind == "SealedSecret" && !bitnami.Is(d) {
 			ss, err := d.SealedSecret()
 			if err != nil {
 				t.Fatal(err)
