@@ -87,4 +87,3 @@ func compromisedWarnings(used []*bitnami.PrivateKey) []string {
 	}
 	return w
 }
-
