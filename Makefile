@@ -15,6 +15,10 @@ WITH_ASSETS = KUBEBUILDER_ASSETS="$$($(ASSETS_CMD) | tail -n 1)"; export KUBEBUI
 # Builds Bitnami's kubeseal and controller from source, once, for the migration tests.
 KUBESEAL_CMD := hack/build-kubeseal.sh kubeseal controller
 WITH_KUBESEAL = SEALKIT_KUBESEAL_DIR="$$($(KUBESEAL_CMD) | tail -n 1)"; export SEALKIT_KUBESEAL_DIR;
+# Builds kube-controller-manager from source, once: test/bitnami runs its garbage
+# collector to test the cut-over from Bitnami (orphan deletion).
+KCM_CMD := hack/node/build.sh kube-controller-manager
+WITH_KCM = SEALKIT_NODE_ASSETS="$$($(KCM_CMD) | tail -n 1)"; export SEALKIT_NODE_ASSETS;
 
 .PHONY: help
 help: ## Show this help
@@ -35,7 +39,7 @@ kubeseal: ## Build Bitnami's kubeseal and controller from source (cached outside
 
 .PHONY: test
 test: ## Run every test, including those against a real kube-apiserver (the command CI runs)
-	@$(WITH_ASSETS) $(WITH_KUBESEAL) \
+	@$(WITH_ASSETS) $(WITH_KUBESEAL) $(WITH_KCM) \
 	echo "using control plane binaries in $$KUBEBUILDER_ASSETS"; \
 	$(GO) vet ./...; \
 	hack/verify-generated.sh; \

@@ -11,6 +11,9 @@
 #   hack/node/build.sh              build what is missing; print the assets dir, then the node dir
 #   hack/node/build.sh --print-dir  print the node dir only, build nothing
 #   hack/node/build.sh --check      exit 1 (with a hint) unless every binary is present and runs
+#   hack/node/build.sh kube-controller-manager
+#                                   build only kube-controller-manager if missing; print the node dir
+#                                   (test/bitnami runs its garbage collector: make test does this)
 #
 # The last line of stdout is always the node directory (SEALKIT_NODE_ASSETS); progress
 # goes to stderr. SEALKIT_NODE_ASSETS_DIR overrides the directory.
@@ -77,8 +80,9 @@ case ${1:-} in
 	exit 0
 	;;
 "") ;;
+kube-controller-manager) only=kube-controller-manager ;;
 *)
-	echo "usage: $0 [--print-dir|--check]" >&2
+	echo "usage: $0 [--print-dir|--check|kube-controller-manager]" >&2
 	exit 2
 	;;
 esac
@@ -124,8 +128,15 @@ build() {
 }
 
 for c in kubelet kube-controller-manager kube-scheduler kube-proxy; do
+	if [[ -n ${only:-} && $c != "$only" ]]; then
+		continue
+	fi
 	build "$c" hack/kube "k8s.io/kubernetes/cmd/$c" 0 -ldflags "$kube_ldflags"
 done
+if [[ -n ${only:-} ]]; then
+	echo "$dir"
+	exit 0
+fi
 
 ctrd=github.com/containerd/containerd/v2/cmd
 build containerd hack/node $ctrd/containerd 0 -tags urfave_cli_no_docs -ldflags "$ctrd_ldflags"
