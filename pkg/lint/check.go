@@ -63,6 +63,9 @@ type checker struct {
 	maxKeyAge time.Duration
 	now       time.Time
 	ignores   []ignore // from .sealkit.yaml
+	// sealkitRule is set when a .sealkit.yaml rule applies to the file:
+	// a Bitnami SealedSecret there is a leftover of a migration.
+	sealkitRule bool
 	// kustomization is set for files kustomize reads by name, where
 	// apiVersion and kind are optional.
 	kustomization bool
@@ -196,12 +199,24 @@ func (k *checker) object(d *doc, raw []byte) {
 	case o.Kind == "SealedSecret" && group == v1alpha1.GroupVersion.Group:
 		k.sealedSecret(d, raw)
 	case o.Kind == "SealedSecret" && group == "bitnami.com":
-		k.report(d, []any{"apiVersion"}, "", NotSealkit,
-			"sealedsecret %s is a Bitnami Sealed Secrets object (%s), not a sealkit one: seal lint does not check it; re-seal its values with seal to move it to sealkit",
-			objName(o), o.APIVersion)
+		k.bitnami(d)
 	case (o.Kind == "Kustomization" || o.Kind == "Component") && group == "kustomize.config.k8s.io" || kustomization:
 		k.kustomize(d)
 	}
+}
+
+// bitnami reports a Bitnami SealedSecret: for information, or, where a
+// .sealkit.yaml rule says the repository uses sealkit, as a warning: a
+// leftover of a migration, which still needs Bitnami's controller.
+func (k *checker) bitnami(d *doc) {
+	r, why := NotSealkit, ""
+	if k.sealkitRule {
+		r.Severity = SeverityWarning
+		why = " a .sealkit.yaml rule covers this file, so it is left over from a migration;"
+	}
+	k.report(d, []any{"apiVersion"}, "", r,
+		"sealedsecret %s is a Bitnami Sealed Secrets object (%s), not a sealkit one: seal lint does not check it;%s migrate it with 'seal migrate FILE'",
+		objName(d.o), d.o.APIVersion, why)
 }
 
 // secret reports every data key of a Secret that holds a plaintext value:

@@ -78,7 +78,7 @@ var (
 	SOPSEncrypted = Rule{"SK010", "sops-encrypted", SeverityInfo,
 		"a Secret is encrypted with SOPS: not plaintext, but managed outside sealkit"}
 	NotSealkit = Rule{"SK011", "not-sealkit", SeverityInfo,
-		"a Bitnami Sealed Secrets object (bitnami.com): not checked by seal lint"}
+		"a Bitnami Sealed Secrets object (bitnami.com): not checked by seal lint; a warning where a .sealkit.yaml rule applies (left over from a migration)"}
 	ChartNotRendered = Rule{"SK012", "chart-not-rendered", SeverityWarning,
 		"a Helm chart could not be rendered, so the objects it makes were not checked (literal values in its templates still were)"}
 	UnreadablePath = Rule{"SK013", "unreadable-path", SeverityError,

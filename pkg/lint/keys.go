@@ -76,6 +76,9 @@ type settings struct {
 	keys    *keySet
 	values  []string
 	ignores []ignore
+	// sealkit is set when a .sealkit.yaml rule applies to the file: the
+	// repository uses sealkit there.
+	sealkit bool
 }
 
 // forFile returns the settings for file.
@@ -95,7 +98,7 @@ func (r *resolver) forFile(file string) (*settings, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &settings{keys: keys}
+	s := &settings{keys: keys, sealkit: a != nil}
 	if a != nil {
 		s.values = a.Values
 	}

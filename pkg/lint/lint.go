@@ -134,7 +134,7 @@ func unreadable(path string, err error) unitResult {
 func newChecker(file string, s *settings, opts *Options) *checker {
 	k := &checker{file: file, maxKeyAge: opts.MaxKeyAge, now: opts.Now}
 	if s != nil {
-		k.keys, k.ignores = s.keys, s.ignores
+		k.keys, k.ignores, k.sealkitRule = s.keys, s.ignores, s.sealkit
 	}
 	return k
 }

@@ -373,3 +373,30 @@ spec:
 	}
 	assertNoCanary(t, res)
 }
+
+// TestBitnamiLeftovers: a Bitnami SealedSecret is information in a
+// repository that does not use sealkit, and a warning, left over from a
+// migration, where a .sealkit.yaml rule covers its file.
+func TestBitnamiLeftovers(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "legacy", "db.yaml"), bitnamiSealedSecret())
+	writeFile(t, filepath.Join(dir, "prod", "db.yaml"), bitnamiSealedSecret())
+	writeFile(t, filepath.Join(dir, ".sealkit.yaml"), "rules:\n- path: prod/**\n  recipients: ["+testIdentity(t, "prod").Recipient().String()+"]\n")
+	writeFile(t, filepath.Join(dir, ".git", "HEAD"), "ref: refs/heads/main\n")
+	res, err := Lint([]string{dir}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Severity{}
+	for _, f := range res.Findings {
+		if f.Rule == NotSealkit.ID {
+			got[filepath.Base(filepath.Dir(f.File))] = f.Severity
+			if !strings.Contains(f.Message, "seal migrate") {
+				t.Errorf("%s: %s", f.File, f.Message)
+			}
+		}
+	}
+	if got["legacy"] != SeverityInfo || got["prod"] != SeverityWarning {
+		t.Errorf("severities %v, want legacy info, prod warning", got)
+	}
+}
