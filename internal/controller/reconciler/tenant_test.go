@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -17,7 +18,9 @@ import (
 
 	"github.com/sealkit/sealkit/internal/controller/ctrltest"
 	"github.com/sealkit/sealkit/internal/controller/policy"
+	"github.com/sealkit/sealkit/internal/kubeseal"
 	"github.com/sealkit/sealkit/internal/testenv"
+	"github.com/sealkit/sealkit/pkg/bitnami"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/keysecret"
@@ -129,10 +132,26 @@ func TestControllerNamespaceOffLimits(t *testing.T) {
 	}
 	c.stop()
 
+	// Imported Bitnami keys (decrypt-only legacy keys) are the controller's
+	// too, under their own name or any other.
+	rk, _ := kubeseal.KeyPair(t, 2048)
+	bk, err := bitnami.KeyFromSecret(kubeseal.KeySecret(t, rk, "sealed-secrets-key", "kube-system", "active"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy := keysecret.NewLegacy(cns, bk, time.Now())
+	renamed := keysecret.NewLegacy(cns, bk, time.Now())
+	renamed.Name = "imported-by-hand"
+	for _, s := range []*corev1.Secret{legacy, renamed} {
+		if err := env.Client.Create(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// Allowed by the operator: ordinary names work, the controller's own never.
 	c = startController(t, env, ctrlOpts{namespace: cns, policy: policy.Policy{AllowControllerNamespace: true, ReservedNames: []string{"webhook-tls"}}})
 	waitData(t, env, cns, "app", "v", "1")
-	for _, name := range []string{keyName, keysecret.NamePrefix + "0000000000000000", "webhook-tls"} {
+	for _, name := range []string{keyName, keysecret.NamePrefix + "0000000000000000", "webhook-tls", legacy.Name, renamed.Name, keysecret.LegacyNamePrefix + "0"} {
 		ss := c.sealedSecret(t, cns, name, map[string]string{keysecret.DataIdentity: "AGE-SECRET-KEY-PQ-1ATTACKER"}, v1alpha1.SecretTemplate{
 			Metadata: v1alpha1.TemplateMetadata{Labels: map[string]string{"app": "x"}},
 		})
@@ -140,6 +159,9 @@ func TestControllerNamespaceOffLimits(t *testing.T) {
 		waitReason(t, env, cns, name, v1alpha1.ReasonReservedMetadata)
 	}
 	unchanged(t, env, key)
+	for _, s := range []*corev1.Secret{legacy, renamed} {
+		unchanged(t, env, s)
+	}
 	if _, err := getSecret(env, cns, keysecret.NamePrefix+"0000000000000000"); !apierrors.IsNotFound(err) {
 		t.Errorf("a Secret named like a key was made: %v", err)
 	}
