@@ -227,7 +227,7 @@ func (k *checker) secret(d *doc) {
 	sops := len(o.SOPS) > 0 && string(o.SOPS) != "null"
 	if sops {
 		k.report(d, []any{"sops"}, "", SOPSEncrypted,
-			"secret %s is encrypted with SOPS, not plaintext; seal lint does not check it (to move it to sealkit: sops -d FILE | seal -w FILE)",
+			"secret %s is encrypted with SOPS, not plaintext; seal lint does not check it (to move it to sealkit: seal migrate --from-sops FILE)",
 			objName(o))
 	}
 	if k.tmpl != nil {
