@@ -45,9 +45,13 @@ func (o *kubeOptions) dryRunMarked(ctx context.Context, ss *v1alpha1.SealedSecre
 	if obj.Namespace == "" {
 		obj.Namespace = o.defaultNS
 	}
-	// The API server hands this request's warnings to the sink.
-	sink := &warningSink{}
-	ctx = context.WithValue(ctx, warningSinkKey{}, sink)
+	// The API server hands this request's warnings to the sink: the
+	// caller's, if its context has one, so that it can read them too.
+	sink, ok := ctx.Value(warningSinkKey{}).(*warningSink)
+	if !ok {
+		sink = &warningSink{}
+		ctx = context.WithValue(ctx, warningSinkKey{}, sink)
+	}
 	if reseal {
 		if obj.Annotations == nil {
 			obj.Annotations = map[string]string{}
@@ -94,6 +98,13 @@ type warningSinkKey struct{}
 type warningSink struct {
 	mu   sync.Mutex
 	msgs []string
+}
+
+// messages are the warnings received so far.
+func (s *warningSink) messages() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.msgs)
 }
 
 func (s *warningSink) has(msg string) bool {

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/sealkit/sealkit/pkg/bitnami"
@@ -88,9 +89,17 @@ func (o *migrateOptions) onlineConverter() (converter, error) {
 			if err != nil {
 				return converted{err: err}
 			}
-			got, err := o.kube.dryRunMarked(ctx, out, v1alpha1.AnnotationMigrate, v1alpha1.MigrateFromBitnami)
+			sink := &warningSink{}
+			got, err := o.kube.dryRunMarked(context.WithValue(ctx, warningSinkKey{}, sink), out, v1alpha1.AnnotationMigrate, v1alpha1.MigrateFromBitnami)
 			if err != nil {
 				return converted{err: err}
+			}
+			// seal-controller says when a value opened only with a Bitnami
+			// key labelled compromised.
+			for _, w := range sink.messages() {
+				if n, ok := strings.CutPrefix(w, "sealkit: opened with Bitnami key"); ok {
+					notes = append(notes, "opened with Bitnami key"+n)
+				}
 			}
 			if !slices.Equal(slices.Sorted(maps.Keys(got.Spec.EncryptedData)), slices.Sorted(maps.Keys(out.Spec.EncryptedData))) {
 				return converted{err: errors.New("the API server returned other data keys than were sent")}

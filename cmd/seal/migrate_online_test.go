@@ -38,9 +38,10 @@ func TestMigrateOnline(t *testing.T) {
 	startController(t, env, ctrlNS, "kube-system")
 	flags := onlineFlags(env, ctrlNS)
 
-	// The old key: imported, decrypt-only.
+	// The old key: imported, decrypt-only; Bitnami had labelled it
+	// compromised, and what it opens is reported.
 	oldKeys := filepath.Join(t.TempDir(), "old-keys.yaml")
-	writeFile(t, oldKeys, string(kubeseal.KeyBackup(t, kubeseal.KeySecret(t, oldKey, "sealed-secrets-keyold", "kube-system", "active"))))
+	writeFile(t, oldKeys, string(kubeseal.KeyBackup(t, kubeseal.KeySecret(t, oldKey, "sealed-secrets-keyold", "kube-system", "compromised"))))
 	out := mustSeal(t, args(flags, "keys", "import-bitnami", oldKeys)...)
 	if !strings.Contains(out, "imported 1 of 1 bitnami keys") {
 		t.Fatalf("import-bitnami: %q", out)
@@ -81,7 +82,8 @@ func TestMigrateOnline(t *testing.T) {
 
 	stdout, stderr, code := runSeal(t, args(flags, "migrate", repo)...)
 	if code != ExitError || !strings.Contains(stdout, "migrated 5 Bitnami SealedSecrets in 3 files; 1 refused; 0 unchanged") ||
-		!strings.Contains(stderr, "bitnami sealedsecret shop/dsn: spec.template.data holds Go templates") {
+		!strings.Contains(stderr, "bitnami sealedsecret shop/dsn: spec.template.data holds Go templates") ||
+		!strings.Contains(stderr, "legacy.yaml: bitnami sealedsecret shop/legacy: opened with Bitnami key ") || !strings.Contains(stderr, "labelled compromised") {
 		t.Fatalf("migrate: exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
 	}
 	for name, content := range before {
