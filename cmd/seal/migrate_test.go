@@ -111,7 +111,8 @@ func checkMigrated(t *testing.T, dir, ns string, before map[string]string, ids [
 				t.Errorf("%s: %s does not unseal to the original values (%v)", name, ss.Name, err)
 				continue
 			}
-			if ss.Spec.Scope != scopes[ss.Name] || got.Type != orig.Type && !(got.Type == "" && orig.Type == corev1.SecretTypeOpaque) || !maps.Equal(got.Labels, orig.Labels) {
+			sameType := got.Type == orig.Type || got.Type == "" && orig.Type == corev1.SecretTypeOpaque
+			if ss.Spec.Scope != scopes[ss.Name] || !sameType || !maps.Equal(got.Labels, orig.Labels) {
 				t.Errorf("%s: %s: scope %s type %q labels %v; want %s %q %v", name, ss.Name, ss.Spec.Scope, got.Type, got.Labels, scopes[ss.Name], orig.Type, orig.Labels)
 			}
 			migrated++

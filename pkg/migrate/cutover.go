@@ -27,13 +27,14 @@ var BitnamiGVK = schema.GroupVersionKind{Group: "bitnami.com", Version: "v1alpha
 type Outcome string
 
 const (
-	// HandedOver: the Secret was marked for adoption and the Bitnami
+	// HandedOver means the Secret was marked for adoption and the Bitnami
 	// SealedSecret deleted, leaving the Secret in place.
 	HandedOver Outcome = "handed over"
-	// NoSecret: there was no Secret to hand over; the Bitnami SealedSecret
-	// was deleted, and seal-controller will create the Secret.
+	// NoSecret means there was no Secret to hand over; the Bitnami
+	// SealedSecret was deleted, and seal-controller will create the Secret.
 	NoSecret Outcome = "no secret"
-	// NoBitnami: no Bitnami SealedSecret of that name: nothing to do.
+	// NoBitnami means there is no Bitnami SealedSecret of that name:
+	// nothing to do.
 	NoBitnami Outcome = "no bitnami sealedsecret"
 )
 

@@ -62,7 +62,7 @@ func TestRewriteKubesealFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("migrated %s:\n%s", name, out)
-			onlyMigratedChanged(t, []byte(content), out, f, converted)
+			onlyMigratedChanged(t, []byte(content), out, converted)
 			docs := readDocs(t, out, name)
 			migrated := 0
 			for _, d := range docs {
@@ -112,7 +112,7 @@ func secretYAML(name, key, value string) string {
 // onlyMigratedChanged: the documents not migrated, and the text between
 // documents, are byte for byte as they were; a migrated document keeps its
 // comments.
-func onlyMigratedChanged(t *testing.T, before, after []byte, f *File, converted map[*Object]*v1alpha1.SealedSecret) {
+func onlyMigratedChanged(t *testing.T, before, after []byte, converted map[*Object]*v1alpha1.SealedSecret) {
 	t.Helper()
 	_, bd, err := manifest.Split(before)
 	if err != nil {
