@@ -5,8 +5,10 @@ SHELL := /usr/bin/env bash
 
 GO        ?= go
 BIN       := $(CURDIR)/bin
-VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -X main.version=$(VERSION)
+# The version seal and seal-controller report: the git tag, else a Go
+# pseudo-version of the commit (hack/version.sh).
+VERSION   ?= $(shell hack/version.sh)
+LDFLAGS   := -X github.com/sealkit/sealkit/internal/version.version=$(VERSION)
 # Builds etcd, kube-apiserver and kubectl from source, once, and prints where they are.
 ASSETS_CMD := hack/build-assets.sh
 # Recipe prefix exporting KUBEBUILDER_ASSETS. A bare assignment, not `export X=$(...)`,
