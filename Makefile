@@ -24,6 +24,14 @@ build: ## Build bin/seal and bin/seal-controller
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/seal ./cmd/seal
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/seal-controller ./cmd/controller
 
+.PHONY: image
+image: ## Build the seal-controller image (linux/amd64+arm64) into dist/: OCI layout, oci-archive, docker tarballs, SBOMs
+	$(GO) run ./hack/release image
+
+.PHONY: release
+release: ## Build a release into dist/: seal archives, image, install.yaml, SBOMs, krew manifest, SHA256SUMS
+	$(GO) run ./hack/release release
+
 .PHONY: envtest-assets
 envtest-assets: ## Build etcd, kube-apiserver and kubectl from source (cached outside the repo)
 	@$(ASSETS_CMD)
@@ -72,4 +80,4 @@ demo: ## The end-to-end demo: local cluster, controller, seal, rotate, reseal, l
 
 .PHONY: clean
 clean: ## Remove build output
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist
