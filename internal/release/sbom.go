@@ -82,11 +82,11 @@ func writeSBOM(s sbomSubject, created time.Time) (string, error) {
 		Licenses:   &cdx.Licenses{{License: &cdx.License{ID: License}}},
 		Properties: properties(buildSettings(info)),
 	}, {
-		BOMRef:     "pkg:golang/std@v" + goVersion,
-		Type:       cdx.ComponentTypeLibrary,
-		Name:       "std",
-		Version:    "v" + goVersion,
-		PackageURL: "pkg:golang/std@v" + goVersion,
+		BOMRef:      "pkg:golang/std@v" + goVersion,
+		Type:        cdx.ComponentTypeLibrary,
+		Name:        "std",
+		Version:     "v" + goVersion,
+		PackageURL:  "pkg:golang/std@v" + goVersion,
 		Description: "the Go standard library",
 	}}
 	deps := []string{"pkg:golang/std@v" + goVersion}
