@@ -45,7 +45,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	o := release.Options{Root: root, Dist: filepath.Join(root, *dist), Meta: meta, Log: os.Stderr}
+	o := release.Options{Root: root, Dist: filepath.Join(root, *dist), Meta: meta, Log: os.Stderr, ImagePlatforms: release.ImagePlatforms}
 	if *platforms != "" {
 		if o.ImagePlatforms, err = release.ParsePlatforms(*platforms); err != nil {
 			return err
