@@ -9,10 +9,10 @@ import (
 	"testing"
 
 	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/chart/common"
 	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/lint/support"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
-	"helm.sh/helm/v4/pkg/chart/common"
 	kubefake "helm.sh/helm/v4/pkg/kube/fake"
 	releasev1 "helm.sh/helm/v4/pkg/release/v1"
 	"helm.sh/helm/v4/pkg/storage"
@@ -84,7 +84,7 @@ func mustRender(t *testing.T, vals map[string]any) []*unstructured.Unstructured 
 // and with every optional part on.
 func TestChartLint(t *testing.T) {
 	for name, vals := range map[string]map[string]any{
-		"defaults": nil,
+		"defaults":      nil,
 		"everything on": allOn(),
 	} {
 		l := action.NewLint()
@@ -247,20 +247,20 @@ func args(t *testing.T, objs []*unstructured.Unstructured) []string {
 func TestChartValues(t *testing.T) {
 	const recipient = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
 	objs := mustRender(t, map[string]any{
-		"image":              map[string]any{"repository": "registry.example/sealkit", "tag": "v9.9.9"},
-		"replicas":           3,
-		"resources":          map[string]any{"limits": map[string]any{"memory": "1Gi"}},
-		"watchNamespaces":    []any{"shop", "billing"},
-		"keyRotationPeriod":  "168h",
-		"recoveryRecipients": []any{recipient},
-		"extraArgs":          []any{"--concurrency=64"},
-		"affinity":           map[string]any{"nodeAffinity": map[string]any{}},
-		"tolerations":        []any{map[string]any{"key": "dedicated", "operator": "Exists"}},
-		"priorityClassName":  "system-cluster-critical",
+		"image":               map[string]any{"repository": "registry.example/sealkit", "tag": "v9.9.9"},
+		"replicas":            3,
+		"resources":           map[string]any{"limits": map[string]any{"memory": "1Gi"}},
+		"watchNamespaces":     []any{"shop", "billing"},
+		"keyRotationPeriod":   "168h",
+		"recoveryRecipients":  []any{recipient},
+		"extraArgs":           []any{"--concurrency=64"},
+		"affinity":            map[string]any{"nodeAffinity": map[string]any{}},
+		"tolerations":         []any{map[string]any{"key": "dedicated", "operator": "Exists"}},
+		"priorityClassName":   "system-cluster-critical",
 		"podDisruptionBudget": map[string]any{"enabled": false},
-		"webhook":            map[string]any{"enabled": false},
-		"createCRD":          false,
-		"userRoles":          map[string]any{"enabled": false},
+		"webhook":             map[string]any{"enabled": false},
+		"createCRD":           false,
+		"userRoles":           map[string]any{"enabled": false},
 	})
 	c := controllerContainer(t, objs)
 	if c["image"] != "registry.example/sealkit:v9.9.9" {
