@@ -55,7 +55,7 @@ func releaseURL(version, file string) string {
 }
 
 // writeKrewManifest writes krew/seal.yaml for the CLI archives (path per
-// platform), with each archive's SHA-256.
+// platform, in CLIPlatforms order), with each archive's SHA-256.
 func writeKrewManifest(path, version string, archives map[Platform]string) error {
 	var km KrewManifest
 	km.APIVersion = "krew.googlecontainertools.github.com/v1alpha2"
@@ -74,7 +74,7 @@ func writeKrewManifest(path, version string, archives map[Platform]string) error
 	for _, p := range CLIPlatforms {
 		archive, ok := archives[p]
 		if !ok {
-			return fmt.Errorf("krew manifest: no archive for %s", p)
+			continue
 		}
 		sum, err := fileSHA256(archive)
 		if err != nil {
@@ -87,6 +87,9 @@ func writeKrewManifest(path, version string, archives map[Platform]string) error
 		kp.Files = []KrewFile{{From: exe("seal", p), To: "."}, {From: "LICENSE", To: "."}}
 		kp.Bin = exe("seal", p)
 		km.Spec.Platforms = append(km.Spec.Platforms, kp)
+	}
+	if len(km.Spec.Platforms) == 0 {
+		return fmt.Errorf("krew manifest: no archive of a platform krew knows (%v)", CLIPlatforms)
 	}
 	b, err := yaml.Marshal(km)
 	if err != nil {
