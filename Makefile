@@ -38,6 +38,7 @@ envtest-assets: ## Build etcd, kube-apiserver and kubectl from source (cached ou
 
 .PHONY: test
 test: ## Run every test, including those against a real kube-apiserver (the command CI runs)
+	@hack/install-podman.sh # podman and runc for test/image, from Debian's packages when missing
 	@$(WITH_ASSETS) \
 	echo "using control plane binaries in $$KUBEBUILDER_ASSETS"; \
 	$(GO) vet ./...; \
