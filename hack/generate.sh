@@ -28,8 +28,9 @@ cd "$root"
 "$bin" crd paths=./pkg/sealed/... output:crd:artifacts:config=manifests/crd
 
 # ClusterRole and namespaced Roles of the controller from the +kubebuilder:rbac
-# markers in pkg/controller (bindings: manifests/rbac_bindings.yaml).
-"$bin" rbac:roleName=seal-controller paths=./pkg/controller/... output:rbac:artifacts:config=manifests/rbac
+# markers in internal/controller and internal/webhookcert (bindings:
+# manifests/rbac_bindings.yaml).
+"$bin" rbac:roleName=seal-controller paths="./internal/controller/...;./internal/webhookcert/..." output:rbac:artifacts:config=manifests/rbac
 
 # The Helm chart cannot read files outside its directory: it renders copies of
 # the generated CRD and roles and of the monitoring assets, so the chart and
@@ -38,6 +39,6 @@ files=charts/sealkit/files
 mkdir -p "$files"
 cp manifests/crd/sealkit.dev_sealedsecrets.yaml "$files/crd.yaml"
 cp manifests/rbac/role.yaml "$files/role.yaml"
-cp manifests/rbac_bindings.yaml manifests/keyring_rbac.yaml manifests/user_roles.yaml "$files/"
+cp manifests/rbac_bindings.yaml manifests/keyring_rbac.yaml manifests/metrics_rbac.yaml manifests/user_roles.yaml "$files/"
 cp manifests/monitoring/prometheusrule.yaml "$files/prometheusrule.yaml"
 cp manifests/monitoring/grafana-dashboard.json "$files/grafana-dashboard.json"

@@ -1,21 +1,30 @@
 // Command seal-controller runs the sealkit controller: it unseals
 // SealedSecrets into Secrets and manages the cluster's keys. It turns flags
-// into pkg/controller options and starts the manager; nothing else.
+// into the options of internal/controller and its subsystems, wires them
+// into one manager and starts it; nothing else.
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/sealkit/sealkit/internal/controller"
+	"github.com/sealkit/sealkit/internal/controller/keys"
+	"github.com/sealkit/sealkit/internal/controller/policy"
+	"github.com/sealkit/sealkit/internal/controller/reconciler"
+	"github.com/sealkit/sealkit/internal/controller/webhooks"
 	"github.com/sealkit/sealkit/internal/version"
-	"github.com/sealkit/sealkit/pkg/controller"
+	"github.com/sealkit/sealkit/internal/webhookcert"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
 )
@@ -29,36 +38,54 @@ func main() {
 
 func run() error {
 	var (
-		mo        controller.ManagerOptions
-		ro        controller.ReconcilerOptions
-		ko        controller.KeyOptions
-		watch     string
-		logFormat string
-		qps       float64
-		wo        controller.WebhookOptions
-		co        controller.CertOptions
-		recovery  []string
-		webhooks  bool
+		mo            controller.ManagerOptions
+		ro            reconciler.Options
+		ko            keys.Options
+		watch         string
+		logFormat     string
+		qps           float64
+		wo            webhooks.Options
+		co            webhookcert.Options
+		recovery      []string
+		serveWebhooks bool
 	)
 	fs := flag.CommandLine // controller-runtime registers --kubeconfig there
 	fs.StringVar(&mo.Namespace, "namespace", envOr("POD_NAMESPACE", keyring.DefaultNamespace),
 		"the controller's own namespace: keys, keyring ConfigMap, leader election Lease")
 	fs.StringVar(&watch, "watch-namespaces", "", "comma-separated namespaces whose SealedSecrets are unsealed (default all)")
-	fs.DurationVar(&ko.RotationPeriod, "key-rotation-period", controller.DefaultRotationPeriod, "age at which the active key is replaced")
+	fs.DurationVar(&ko.RotationPeriod, "key-rotation-period", keys.DefaultRotationPeriod, "age at which the active key is replaced")
 	fs.Float64Var(&qps, "kube-api-qps", controller.DefaultQPS, "client requests per second to the API server")
 	fs.IntVar(&mo.Burst, "kube-api-burst", controller.DefaultBurst, "client request burst to the API server")
-	fs.IntVar(&ro.Concurrency, "concurrency", controller.DefaultConcurrency, "SealedSecrets reconciled in parallel")
+	fs.IntVar(&ro.Concurrency, "concurrency", reconciler.DefaultConcurrency, "SealedSecrets reconciled in parallel")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&mo.LeaderElection, "leader-elect", true, "run as one of several replicas, only the leader active")
-	fs.StringVar(&mo.MetricsBindAddress, "metrics-bind-address", ":8080", "address of /metrics (0 disables it)")
+	fs.StringVar(&mo.MetricsBindAddress, "metrics-bind-address", ":8443", "address of /metrics (0 disables it)")
+	fs.BoolVar(&mo.SecureMetrics, "metrics-secure", true,
+		"serve /metrics over HTTPS to authenticated callers RBAC allows to get /metrics (false: plain HTTP to anyone, for a local process)")
 	fs.StringVar(&mo.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "address of /healthz and /readyz (0 disables them)")
 	fs.StringVar(&mo.PprofBindAddress, "pprof-bind-address", "0", "address of /debug/pprof (0 disables it)")
-	fs.BoolVar(&webhooks, "enable-webhooks", true, "serve the admission webhooks (online seal verify and seal reseal) with self-managed certificates")
-	fs.IntVar(&wo.Port, "webhook-port", controller.DefaultWebhookPort, "port of the admission webhook server")
+	fs.BoolVar(&serveWebhooks, "enable-webhooks", true, "serve the admission webhooks (online seal verify and seal reseal) with self-managed certificates")
+	fs.IntVar(&wo.Port, "webhook-port", webhooks.DefaultPort, "port of the admission webhook server")
 	fs.StringVar(&wo.CertDir, "webhook-cert-dir", filepath.Join(os.TempDir(), "seal-controller-webhook-certs"),
 		"directory the webhook serving certificate is written to and served from")
 	fs.Func("webhook-host", "extra IP address or DNS name in the webhook certificate (repeatable)", func(v string) error {
 		co.Hosts = append(co.Hosts, v)
+		return nil
+	})
+	fs.BoolVar(&ro.Policy.AllowControllerNamespace, "allow-controller-namespace", false,
+		"unseal SealedSecrets in the controller's own namespace too (never into its key or certificate Secrets)")
+	fs.Func("allow-secret-type", "let SealedSecrets make Secrets of this credential-minting type: "+
+		"kubernetes.io/service-account-token or bootstrap.kubernetes.io/token (repeatable)", func(v string) error {
+		if !slices.Contains(policy.CredentialTypes, corev1.SecretType(v)) {
+			return fmt.Errorf("%q is not a type that is refused by default: every other type is allowed already", v)
+		}
+		ro.Policy.AllowedTypes = append(ro.Policy.AllowedTypes, corev1.SecretType(v))
+		return nil
+	})
+	fs.StringVar(&wo.ClientCAFile, "webhook-client-ca", "",
+		"PEM `FILE` of the CAs whose client certificates the webhook server requires (the API server's, from its admission configuration)")
+	fs.Func("webhook-client-name", "with --webhook-client-ca, a name (common name or DNS SAN) the client certificate must carry (repeatable)", func(v string) error {
+		wo.ClientNames = append(wo.ClientNames, v)
 		return nil
 	})
 	fs.Func("recovery-recipient", "age recipient every re-seal also seals to, e.g. an offline recovery key (repeatable)", func(v string) error {
@@ -92,6 +119,9 @@ func run() error {
 		mo.WatchNamespaces = strings.Split(watch, ",")
 	}
 	ko.Namespace = mo.Namespace
+	ro.Policy.ControllerNamespace = mo.Namespace
+	ro.Policy.ReservedNames = []string{cmp.Or(co.SecretName, webhookcert.DefaultSecret)}
+	wo.Policy = ro.Policy
 
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
@@ -101,15 +131,15 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	keys, err := controller.SetupKeys(mgr, ko)
+	store, err := keys.Setup(mgr, ko)
 	if err != nil {
 		return err
 	}
-	if err := controller.SetupReconciler(mgr, keys, ro); err != nil {
+	if err := reconciler.Setup(mgr, store, ro); err != nil {
 		return err
 	}
-	if webhooks {
-		if err := setupWebhooks(mgr, keys, wo, co, mo.Namespace, recovery); err != nil {
+	if serveWebhooks {
+		if err := setupWebhooks(mgr, store, wo, co, mo.Namespace, recovery); err != nil {
 			return err
 		}
 	}
@@ -117,7 +147,7 @@ func run() error {
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 
-func setupWebhooks(mgr ctrl.Manager, keys *controller.KeyStore, wo controller.WebhookOptions, co controller.CertOptions, ns string, recovery []string) error {
+func setupWebhooks(mgr ctrl.Manager, store *keys.Store, wo webhooks.Options, co webhookcert.Options, ns string, recovery []string) error {
 	for _, r := range recovery {
 		rc, err := crypto.ParseRecipient(r)
 		if err != nil {
@@ -126,10 +156,10 @@ func setupWebhooks(mgr ctrl.Manager, keys *controller.KeyStore, wo controller.We
 		wo.RecoveryRecipients = append(wo.RecoveryRecipients, rc)
 	}
 	co.Namespace, co.CertDir = ns, wo.CertDir
-	if err := controller.SetupCerts(mgr, co); err != nil {
+	if err := webhookcert.Setup(mgr, co); err != nil {
 		return err
 	}
-	return controller.SetupWebhooks(mgr, keys, wo)
+	return webhooks.Setup(mgr, store, wo)
 }
 
 func envOr(name, def string) string {

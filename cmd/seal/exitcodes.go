@@ -17,8 +17,8 @@ const (
 	ExitError = 1
 	// ExitUsage: the command line is wrong: an unknown command or flag, a
 	// flag value that does not parse, missing or conflicting flags. lint
-	// also uses it for unreadable input, so CI can tell findings (1) from
-	// a check that did not run (2).
+	// also uses it for an unreadable .sealkit.yaml or keyring, so CI can
+	// tell findings (1) from a check that did not run (2).
 	ExitUsage = 2
 )
 

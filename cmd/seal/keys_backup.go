@@ -1,31 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"strings"
 
-	"filippo.io/age"
-	"filippo.io/age/armor"
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
-	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keysecret"
 )
-
-// keyBackup is one key in a backup: what it takes to recreate its Secret.
-// A backup file is the age encryption of a YAML list of these.
-type keyBackup struct {
-	Name     string `json:"name"`
-	KeyID    string `json:"keyID"`
-	State    string `json:"state"`
-	Created  string `json:"created,omitempty"`
-	Identity string `json:"identity"`
-}
 
 // keysBackupOptions is `seal keys backup`: the private keys, encrypted to an
 // offline recovery recipient.
@@ -36,7 +22,7 @@ type keysBackupOptions struct {
 	output     string
 	force      bool
 
-	to []age.Recipient
+	to []*crypto.Recipient
 }
 
 func newKeysBackupCmd(s Streams) *cobra.Command {
@@ -65,15 +51,15 @@ namespace.`,
 
 // Complete parses the recipients.
 func (o *keysBackupOptions) Complete(*cobra.Command, []string) error {
-	for _, r := range o.recipients {
-		rs, err := age.ParseRecipients(strings.NewReader(r))
-		if err != nil || len(rs) != 1 {
-			return withHint(usageErrorf("--recipient %q is not an age recipient", r),
+	for _, s := range o.recipients {
+		r, err := crypto.ParseRecipient(s)
+		if err != nil {
+			return withHint(usageErrorf("--recipient: %v", err),
 				"a recipient is a public key: age1pq1… (post-quantum) or age1…")
 		}
-		o.to = append(o.to, rs[0])
+		o.to = append(o.to, r)
 	}
-	return nil
+	return checkNotMixed(o.to)
 }
 
 // Validate requires a recipient and refuses to overwrite by accident.
@@ -97,53 +83,34 @@ func (o *keysBackupOptions) Validate() error {
 func (o *keysBackupOptions) Run() error {
 	ctx, cancel := kubeContext()
 	defer cancel()
-	keys, err := o.kube.keySecrets(ctx)
+	set, err := o.kube.keySet(ctx, o.ErrOut)
 	if err != nil {
 		return err
 	}
-	if len(keys) == 0 {
+	if len(set.Keys) == 0 {
 		return fmt.Errorf("no key secrets in namespace %s: nothing to back up", o.kube.controllerNamespace)
 	}
-	entries := make([]keyBackup, len(keys))
-	for i, k := range keys {
-		entries[i] = keyBackup{Name: k.secret.Name, KeyID: string(k.id), State: string(k.state),
-			Created: k.secret.Annotations[keyring.AnnotationCreated], Identity: k.identity.String()}
+	for _, r := range o.to {
+		if !r.PostQuantum() {
+			fmt.Fprintf(o.ErrOut, "seal: warning: recipient %s is a classic X25519 key: this backup of post-quantum keys is only as strong as it against a quantum adversary\n", r.KeyID())
+		}
 	}
-	plain, err := yaml.Marshal(entries)
+	data, err := keysecret.EncryptBackup(set.Keys, o.to)
 	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	if err := encryptArmored(&buf, plain, o.to); err != nil {
 		return fmt.Errorf("encrypting the backup: %w", err)
 	}
 	if o.force || o.output == "" || o.output == "-" {
-		err = writeOutput(o.Out, o.output, buf.Bytes(), 0o600)
+		err = writeOutput(o.Out, o.output, data, 0o600)
 	} else {
-		err = writeNewFile(o.output, buf.Bytes()) // O_EXCL: never replaces a file
+		err = writeNewFile(o.output, data) // O_EXCL: never replaces a file
 	}
 	if err != nil {
 		return err // both name the file
 	}
-	ids := make([]string, len(keys))
-	for i, k := range keys {
-		ids[i] = string(k.id) + " (" + string(k.state) + ")"
+	ids := make([]string, len(set.Keys))
+	for i, k := range set.Keys {
+		ids[i] = string(k.ID) + " (" + string(k.State) + ")"
 	}
-	fmt.Fprintf(o.ErrOut, "seal: backed up %d keys: %s\n", len(keys), strings.Join(ids, ", "))
+	fmt.Fprintf(o.ErrOut, "seal: backed up %d keys: %s\n", len(set.Keys), strings.Join(ids, ", "))
 	return nil
-}
-
-func encryptArmored(w io.Writer, plain []byte, to []age.Recipient) error {
-	aw := armor.NewWriter(w)
-	ew, err := age.Encrypt(aw, to...)
-	if err != nil {
-		return err
-	}
-	if _, err := ew.Write(plain); err != nil {
-		return err
-	}
-	if err := ew.Close(); err != nil {
-		return err
-	}
-	return aw.Close()
 }

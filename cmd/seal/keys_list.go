@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/sealkit/sealkit/pkg/crypto"
+	"github.com/sealkit/sealkit/pkg/keysecret"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
@@ -74,7 +75,7 @@ func (o *keysListOptions) Run() error {
 	counts := map[crypto.KeyID]int{}
 	err = o.kube.eachSealedSecret(ctx, func(ss *v1alpha1.SealedSecret) {
 		for _, k := range kr.Keys {
-			if needsKey(ss, k.ID) {
+			if keysecret.NeedsKey(ss, k.ID) {
 				counts[k.ID]++
 			}
 		}

@@ -2,20 +2,15 @@ package main
 
 import (
 	"fmt"
-	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/keysecret"
 )
-
-// maxBackup bounds a backup file: thousands of keys.
-const maxBackup = 16 << 20
 
 // keysRestoreOptions is `seal keys restore FILE -i IDENTITY`: a backup's
 // keys back into a cluster.
@@ -23,25 +18,35 @@ type keysRestoreOptions struct {
 	Streams
 	kube          kubeOptions
 	identityFiles []string
+	activate      bool
 	file          string
+	Now           func() time.Time
 }
 
 func newKeysRestoreCmd(s Streams) *cobra.Command {
-	o := &keysRestoreOptions{Streams: s}
+	o := &keysRestoreOptions{Streams: s, Now: time.Now}
 	cmd := &cobra.Command{
-		Use:   "restore FILE -i IDENTITY_FILE",
+		Use:   "restore FILE -i IDENTITY_FILE [--activate]",
 		Short: "Restore keys from a backup into the cluster",
 		Long: `restore decrypts a backup made by 'seal keys backup' with IDENTITY_FILE and
 creates the key Secrets in the controller namespace. Keys already there
-(same key ID) are skipped; restored keys keep the state they had. The
-controller picks them up without a restart; if the backup's active key
-and the cluster's own are both active, the controller keeps the newest
-active and retains the other.`,
-		Example: `  seal keys restore prod-keys.age -i recovery.key`,
-		Args:    exactArgs(1, "one backup FILE"),
-		RunE:    runE(o),
+(same key ID) are skipped. The controller picks them up without a restart.
+
+A backup is trusted for key material only, since anyone holding the
+recovery recipient's public key could have made one: every restored key
+comes back retained (it opens old values, nothing is sealed to it), a
+compromised or retired key keeps that state, and its creation time is the
+time of the restore, so the backup cannot choose when keys rotate. Give
+--activate to make the key that was active in the backup the active key
+again (disaster recovery of a lost cluster): the controller then retains
+its own active key.`,
+		Example: `  seal keys restore prod-keys.age -i recovery.key
+  seal keys restore prod-keys.age -i recovery.key --activate`,
+		Args: exactArgs(1, "one backup FILE"),
+		RunE: runE(o),
 	}
 	cmd.Flags().StringArrayVarP(&o.identityFiles, "identity", "i", nil, "age identity `FILE` that opens the backup (repeatable)")
+	cmd.Flags().BoolVar(&o.activate, "activate", false, "make the backup's active key the cluster's active key")
 	o.kube.addFlags(cmd.Flags(), false)
 	return cmd
 }
@@ -69,72 +74,54 @@ func (o *keysRestoreOptions) Run() error {
 	}
 	ctx, cancel := kubeContext()
 	defer cancel()
-	existing, err := o.kube.keySecrets(ctx)
+	existing, err := o.kube.keySet(ctx, o.ErrOut)
 	if err != nil {
 		return err
 	}
 	have := map[crypto.KeyID]bool{}
-	for _, k := range existing {
-		have[k.id] = true
+	for _, k := range existing.Keys {
+		have[k.ID] = true
 	}
 	c, err := o.kube.connect()
 	if err != nil {
 		return err
 	}
-	restored := 0
+	restored, activated := 0, false
+	now := o.Now()
 	for _, e := range entries {
-		id, err := crypto.ParseIdentity(e.Identity)
+		s, err := keysecret.Restore(o.kube.controllerNamespace, e, o.activate, now)
 		if err != nil {
-			return fmt.Errorf("%s: key %s: %w", o.file, e.KeyID, err)
+			return fmt.Errorf("%s: %w", o.file, err)
 		}
-		if have[id.KeyID()] {
-			fmt.Fprintf(o.Out, "skipped %s (%s): already in the cluster\n", id.KeyID(), e.State)
+		id := crypto.KeyID(s.Annotations[keysecret.AnnotationKeyID])
+		state := s.Labels[keysecret.LabelState]
+		if have[id] {
+			fmt.Fprintf(o.Out, "skipped %s: already in the cluster\n", id)
 			continue
 		}
-		s := restoredSecret(o.kube.controllerNamespace, e, id)
 		if err := c.Create(ctx, s); err != nil {
 			if apierrors.IsAlreadyExists(err) {
-				s.Name = keyring.KeySecretPrefix + string(id.KeyID()) + "-restored"
+				s.Name += "-restored"
 				err = c.Create(ctx, s)
 			}
 			if err != nil {
-				return kubeError(fmt.Errorf("creating key secret %s/%s (key %s): %w", s.Namespace, s.Name, id.KeyID(), err))
+				return kubeError(fmt.Errorf("creating key secret %s/%s (key %s): %w", s.Namespace, s.Name, id, err))
 			}
 		}
-		have[id.KeyID()] = true
+		have[id] = true
 		restored++
-		fmt.Fprintf(o.Out, "restored %s (%s) as secret %s/%s\n", id.KeyID(), e.State, s.Namespace, s.Name)
+		activated = activated || state == string(keyring.StateActive)
+		fmt.Fprintf(o.Out, "restored %s (%s) as secret %s/%s\n", id, state, s.Namespace, s.Name)
 	}
 	fmt.Fprintf(o.Out, "restored %d of %d keys\n", restored, len(entries))
+	if o.activate && !activated {
+		fmt.Fprintf(o.ErrOut, "seal: warning: --activate: no key of the backup was active, or it was already in the cluster; the active key is unchanged\n")
+	}
 	return nil
 }
 
-func restoredSecret(ns string, e keyBackup, id *crypto.Identity) *corev1.Secret {
-	name := e.Name
-	if name == "" {
-		name = keyring.KeySecretPrefix + string(id.KeyID())
-	}
-	state := e.State
-	if state == "" {
-		state = string(keyring.StateRetained)
-	}
-	ann := map[string]string{keyring.AnnotationKeyID: string(id.KeyID())}
-	if e.Created != "" {
-		ann[keyring.AnnotationCreated] = e.Created
-	}
-	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: name, Namespace: ns,
-			Labels:      map[string]string{keyring.LabelKey: "true", keyring.LabelKeyState: state},
-			Annotations: ann,
-		},
-		Type: corev1.SecretTypeOpaque,
-		Data: map[string][]byte{keyring.KeyDataIdentity: []byte(id.String())},
-	}
-}
-
 // read decrypts and parses the backup file.
-func (o *keysRestoreOptions) read() ([]keyBackup, error) {
+func (o *keysRestoreOptions) read() ([]keysecret.BackupEntry, error) {
 	ids, err := readIdentityFiles(o.identityFiles)
 	if err != nil {
 		return nil, err
@@ -143,21 +130,10 @@ func (o *keysRestoreOptions) read() ([]keyBackup, error) {
 	if err != nil {
 		return nil, err
 	}
-	dr, err := crypto.DecryptFile(data, ids)
+	entries, err := keysecret.DecryptBackup(data, ids)
 	if err != nil {
-		return nil, withHint(fmt.Errorf("%s: decrypting: %w", o.file, err),
+		return nil, withHint(fmt.Errorf("%s: %w", o.file, err),
 			"give the identity of the recipient the backup was made for")
-	}
-	plain, err := readBounded(dr, maxBackup, o.file)
-	if err != nil {
-		return nil, err
-	}
-	var entries []keyBackup
-	if err := yaml.UnmarshalStrict(plain, &entries); err != nil {
-		return nil, fmt.Errorf("%s: not a sealkit key backup: %s", o.file, strings.SplitN(err.Error(), "\n", 2)[0])
-	}
-	if len(entries) == 0 {
-		return nil, fmt.Errorf("%s: backup holds no keys", o.file)
 	}
 	return entries, nil
 }

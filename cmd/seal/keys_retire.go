@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/keysecret"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
@@ -55,25 +56,25 @@ func (o *keysRetireOptions) Validate() error { return nil }
 func (o *keysRetireOptions) Run() error {
 	ctx, cancel := kubeContext()
 	defer cancel()
-	keys, err := o.kube.keySecrets(ctx)
+	set, err := o.kube.keySet(ctx, o.ErrOut)
 	if err != nil {
 		return err
 	}
-	k, err := findKey(keys, o.id)
+	k, err := findKey(set, o.id)
 	if err != nil {
 		return err
 	}
-	switch k.state {
+	switch k.State {
 	case keyring.StateActive:
-		return withHint(fmt.Errorf("key %s is the active key: not retiring it", k.id),
+		return withHint(fmt.Errorf("key %s is the active key: not retiring it", k.ID),
 			"rotate first ('seal keys rotate'), re-seal, then retire the old key")
 	case keyring.StateRetired:
-		fmt.Fprintf(o.Out, "key %s is already retired\n", k.id)
+		fmt.Fprintf(o.Out, "key %s is already retired\n", k.ID)
 		return nil
 	}
 	var users []string
 	err = o.kube.eachSealedSecret(ctx, func(ss *v1alpha1.SealedSecret) {
-		if needsKey(ss, k.id) {
+		if keysecret.NeedsKey(ss, k.ID) {
 			users = append(users, ss.Namespace+"/"+ss.Name)
 		}
 	})
@@ -86,17 +87,15 @@ func (o *keysRetireOptions) Run() error {
 			named = append(named[:retireExamples:retireExamples], "…")
 		}
 		return withHint(fmt.Errorf("key %s is still needed by %d SealedSecrets (%s): not retiring it",
-			k.id, len(users), strings.Join(named, ", ")),
+			k.ID, len(users), strings.Join(named, ", ")),
 			"re-seal them to the active key first ('seal reseal PATH'), or give --force to leave them unopenable")
 	}
-	patch := mergePatch(map[string]any{"metadata": map[string]any{
-		"labels": map[string]string{keyring.LabelKeyState: string(keyring.StateRetired)}}})
-	if err := o.kube.patchKeySecret(ctx, k, patch); err != nil {
+	if err := o.kube.patchKeySecret(ctx, k, k.StatePatch(keyring.StateRetired)); err != nil {
 		return err
 	}
 	if len(users) > 0 {
-		fmt.Fprintf(o.ErrOut, "seal: warning: %d SealedSecrets still needed key %s and can no longer be opened\n", len(users), k.id)
+		fmt.Fprintf(o.ErrOut, "seal: warning: %d SealedSecrets still needed key %s and can no longer be opened\n", len(users), k.ID)
 	}
-	fmt.Fprintf(o.Out, "key %s retired\n", k.id)
+	fmt.Fprintf(o.Out, "key %s retired\n", k.ID)
 	return nil
 }

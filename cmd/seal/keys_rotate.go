@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -63,19 +62,14 @@ func (o *keysRotateOptions) Validate() error {
 func (o *keysRotateOptions) Run() error {
 	ctx, cancel := kubeContext()
 	defer cancel()
-	keys, err := o.kube.keySecrets(ctx)
+	set, err := o.kube.keySet(ctx, o.ErrOut)
 	if err != nil {
 		return err
 	}
-	var active *keySecret
-	for i := range keys {
-		if keys[i].state == keyring.StateActive {
-			active = &keys[i]
-		}
-	}
+	active := set.Active()
 	target := active
 	if o.compromised != "" {
-		k, err := findKey(keys, o.compromised)
+		k, err := findKey(set, o.compromised)
 		if err != nil {
 			return err
 		}
@@ -86,31 +80,27 @@ func (o *keysRotateOptions) Run() error {
 			"is seal-controller running? it creates the first key when it starts")
 	}
 	if o.compromised != "" {
-		patch := mergePatch(map[string]any{"metadata": map[string]any{
-			"labels": map[string]string{keyring.LabelKeyState: string(keyring.StateCompromised)}}})
-		if err := o.kube.patchKeySecret(ctx, *target, patch); err != nil {
+		if err := o.kube.patchKeySecret(ctx, *target, target.StatePatch(keyring.StateCompromised)); err != nil {
 			return err
 		}
-		fmt.Fprintf(o.Out, "key %s marked compromised\n", target.id)
-		if active == nil || target.id != active.id {
+		fmt.Fprintf(o.Out, "key %s marked compromised\n", target.ID)
+		if active == nil || target.ID != active.ID {
 			return nil // not the active key: no rotation follows
 		}
 	} else {
-		patch := mergePatch(map[string]any{"metadata": map[string]any{
-			"annotations": map[string]string{keyring.AnnotationRotate: o.Now().UTC().Format(time.RFC3339Nano)}}})
-		if err := o.kube.patchKeySecret(ctx, *target, patch); err != nil {
+		if err := o.kube.patchKeySecret(ctx, *target, target.RotatePatch(o.Now())); err != nil {
 			return err
 		}
-		fmt.Fprintf(o.Out, "rotation of key %s requested\n", target.id)
+		fmt.Fprintf(o.Out, "rotation of key %s requested\n", target.ID)
 	}
 	if o.wait == 0 {
 		return nil
 	}
-	id, err := o.waitForNewActive(ctx, active.id)
+	id, err := o.waitForNewActive(ctx, active.ID)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.Out, "new active key %s (was %s)\n", id, active.id)
+	fmt.Fprintf(o.Out, "new active key %s (was %s)\n", id, active.ID)
 	return nil
 }
 
@@ -135,12 +125,4 @@ func (o *keysRotateOptions) waitForNewActive(ctx context.Context, old crypto.Key
 		case <-tick.C:
 		}
 	}
-}
-
-func mergePatch(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // maps of strings always marshal
-	}
-	return string(b)
 }

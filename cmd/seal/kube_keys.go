@@ -4,16 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"slices"
-	"sort"
-	"strings"
+	"io"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/keysecret"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
@@ -56,83 +57,34 @@ func activeKeyID(kr *keyring.Keyring) crypto.KeyID {
 	return ""
 }
 
-// keySecret is one key Secret of the controller namespace.
-type keySecret struct {
-	secret   *corev1.Secret
-	identity *crypto.Identity
-	id       crypto.KeyID
-	state    keyring.State
-}
-
-// keySecrets lists the key Secrets (label sealkit.dev/key) of the controller
-// namespace, oldest first. Reading them needs the rights of an
-// administrator of seal-controller.
-func (o *kubeOptions) keySecrets(ctx context.Context) ([]keySecret, error) {
+// keySet lists and parses the key Secrets of the controller namespace with
+// pkg/keysecret, as seal-controller does. A Secret that cannot be read is
+// named in a warning on errOut and left out, never fatal: one bad import
+// must not stop `seal keys rotate --compromised` during an incident.
+// Reading them needs the rights of an administrator of seal-controller.
+func (o *kubeOptions) keySet(ctx context.Context, errOut io.Writer) (keysecret.Set, error) {
 	c, err := o.connect()
 	if err != nil {
-		return nil, err
+		return keysecret.Set{}, err
 	}
 	var list corev1.SecretList
-	if err := c.List(ctx, &list, client.InNamespace(o.controllerNamespace),
-		client.HasLabels{keyring.LabelKey}); err != nil {
-		return nil, kubeError(fmt.Errorf("listing key secrets in namespace %s: %w", o.controllerNamespace, err))
+	if err := c.List(ctx, &list, keysecret.ListOptions(o.controllerNamespace)...); err != nil {
+		return keysecret.Set{}, kubeError(fmt.Errorf("listing key secrets in namespace %s: %w", o.controllerNamespace, err))
 	}
-	out := make([]keySecret, 0, len(list.Items))
-	for i := range list.Items {
-		s := &list.Items[i]
-		id, err := crypto.ParseIdentity(string(s.Data[keyring.KeyDataIdentity]))
-		if err != nil {
-			return nil, fmt.Errorf("key secret %s/%s: %w", s.Namespace, s.Name, err)
-		}
-		state := keyring.State(s.Labels[keyring.LabelKeyState])
-		if state == "" {
-			state = keyring.StateRetained
-		}
-		out = append(out, keySecret{secret: s, identity: id, id: id.KeyID(), state: state})
+	set := keysecret.ParseAll(list.Items)
+	for _, err := range set.Invalid {
+		fmt.Fprintf(errOut, "seal: warning: ignoring %s\n", oneLine(err.Error()))
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		return created(out[i].secret) < created(out[j].secret)
-	})
-	return out, nil
+	return set, nil
 }
 
-func created(s *corev1.Secret) string {
-	if c := s.Annotations[keyring.AnnotationCreated]; c != "" {
-		return c
+// findKey is set.Find with a hint.
+func findKey(set keysecret.Set, id string) (keysecret.Key, error) {
+	k, err := set.Find(id)
+	if err != nil {
+		return k, withHint(err, "'seal keys list' shows the cluster's keys")
 	}
-	return s.CreationTimestamp.UTC().Format("2006-01-02T15:04:05Z")
-}
-
-// findKey returns the key Secret of id; a unique prefix of the ID will do.
-func findKey(keys []keySecret, id string) (keySecret, error) {
-	var found []keySecret
-	for _, k := range keys {
-		if string(k.id) == id {
-			return k, nil
-		}
-		if len(id) >= 4 && strings.HasPrefix(string(k.id), id) {
-			found = append(found, k)
-		}
-	}
-	switch len(found) {
-	case 1:
-		return found[0], nil
-	case 0:
-		ids := make([]string, len(keys))
-		for i, k := range keys {
-			ids[i] = string(k.id)
-		}
-		return keySecret{}, withHint(fmt.Errorf("no key %s among the cluster's keys", id),
-			"the keys are: "+joinOr(ids, "none"))
-	}
-	return keySecret{}, fmt.Errorf("key ID %s is ambiguous: give more of it", id)
-}
-
-func joinOr(s []string, none string) string {
-	if len(s) == 0 {
-		return none
-	}
-	return strings.Join(s, ", ")
+	return k, nil
 }
 
 // eachSealedSecret lists every SealedSecret the caller may list in all
@@ -158,29 +110,20 @@ func (o *kubeOptions) eachSealedSecret(ctx context.Context, fn func(*v1alpha1.Se
 	}
 }
 
-// needsKey reports whether ss still needs key id: the controller opened it
-// with id (status.keyIDs), or one of its values is sealed to id.
-func needsKey(ss *v1alpha1.SealedSecret, id crypto.KeyID) bool {
-	if slices.Contains(ss.Status.KeyIDs, string(id)) {
-		return true
-	}
-	for _, v := range ss.Spec.EncryptedData {
-		hints, err := crypto.KeyIDs(v)
-		if err == nil && slices.Contains(hints, id) {
-			return true
-		}
-	}
-	return false
-}
-
-// patchKeySecret applies a merge patch to a key Secret.
-func (o *kubeOptions) patchKeySecret(ctx context.Context, k keySecret, patch string) error {
+// patchKeySecret applies a merge patch (keysecret.Key.StatePatch or
+// RotatePatch) to a key Secret.
+func (o *kubeOptions) patchKeySecret(ctx context.Context, k keysecret.Key, patch []byte) error {
 	c, err := o.connect()
 	if err != nil {
 		return err
 	}
-	if err := c.Patch(ctx, k.secret, client.RawPatch("application/merge-patch+json", []byte(patch))); err != nil {
-		return kubeError(fmt.Errorf("updating key secret %s/%s (key %s): %w", k.secret.Namespace, k.secret.Name, k.id, err))
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: k.Namespace, Name: k.Name}}
+	if err := c.Patch(ctx, s, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		if apierrors.IsConflict(err) {
+			return withHint(fmt.Errorf("key secret %s/%s (key %s) changed while seal was looking at it", k.Namespace, k.Name, k.ID),
+				"run the command again")
+		}
+		return kubeError(fmt.Errorf("updating key secret %s/%s (key %s): %w", k.Namespace, k.Name, k.ID, err))
 	}
 	return nil
 }

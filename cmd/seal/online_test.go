@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
@@ -20,8 +19,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/yaml"
 
+	"github.com/sealkit/sealkit/internal/controller"
+	"github.com/sealkit/sealkit/internal/controller/ctrltest"
+	"github.com/sealkit/sealkit/internal/controller/keys"
+	"github.com/sealkit/sealkit/internal/controller/policy"
+	"github.com/sealkit/sealkit/internal/controller/reconciler"
+	"github.com/sealkit/sealkit/internal/controller/webhooks"
 	"github.com/sealkit/sealkit/internal/testenv"
-	"github.com/sealkit/sealkit/pkg/controller"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/sealed"
@@ -83,38 +87,24 @@ func webhookOptions(t *testing.T) envtest.WebhookInstallOptions {
 // waits until the public keyring is published and the webhook serves.
 func startController(t *testing.T, env *testenv.Env, ns string) {
 	t.Helper()
-	mgr, err := controller.NewManager(env.Config, controller.ManagerOptions{
-		Namespace: ns, MetricsBindAddress: "0", HealthProbeBindAddress: "0",
-		Logger: zap.New(zap.WriteTo(os.Stderr)), SkipNameValidation: true,
+	mgr := ctrltest.NewManager(t, env.Config, controller.ManagerOptions{
+		Namespace: ns, Logger: zap.New(zap.WriteTo(os.Stderr)),
 	})
+	store, err := keys.Setup(mgr, keys.Options{Namespace: ns})
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := controller.SetupKeys(mgr, controller.KeyOptions{Namespace: ns})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := controller.SetupReconciler(mgr, keys, controller.ReconcilerOptions{}); err != nil {
+	if err := reconciler.Setup(mgr, store, reconciler.Options{Policy: policy.Policy{ControllerNamespace: ns}}); err != nil {
 		t.Fatal(err)
 	}
 	wh := env.Webhooks()
-	if err := controller.SetupWebhooks(mgr, keys, controller.WebhookOptions{
+	if err := webhooks.Setup(mgr, store, webhooks.Options{
 		Host: wh.LocalServingHost, Port: wh.LocalServingPort, CertDir: wh.LocalServingCertDir,
 	}); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	var once sync.Once
-	t.Cleanup(func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("manager: %v", err)
-			}
-		})
-	})
+	ctrltest.Run(t, mgr)
+	ctx := context.Background()
 	testenv.Eventually(t, "keyring published and webhook serving", func() bool {
 		var cm corev1.ConfigMap
 		if env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: keyring.KeyringConfigMap}, &cm) != nil {
@@ -423,7 +413,9 @@ func TestOnlineBackupRestore(t *testing.T) {
 	newNamespace(t, fresh, "shop")
 	freshFlags := onlineFlags(fresh, freshNS)
 	out := mustSeal(t, args(freshFlags, "keys", "restore", backup, "-i", recovery)...)
-	if !strings.Contains(out, "restored 1 of 1 keys") {
+	// The backup's active key comes back retained: a backup never chooses
+	// what the cluster seals to (the controller makes its own active key).
+	if !strings.Contains(out, "restored 1 of 1 keys") || !strings.Contains(out, " (retained) as secret ") {
 		t.Fatalf("restore: %q", out)
 	}
 	out = mustSeal(t, args(freshFlags, "keys", "restore", backup, "-i", recovery)...)

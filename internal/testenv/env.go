@@ -44,6 +44,9 @@ type Options struct {
 	// Webhooks is handed to envtest, which installs the webhook configurations and
 	// serving certificates for a webhook server the test runs itself.
 	Webhooks envtest.WebhookInstallOptions
+	// APIServerArgs are extra kube-apiserver flags (name without dashes),
+	// such as an admission configuration file.
+	APIServerArgs map[string]string
 	// Output receives the logs of etcd and kube-apiserver; nil discards them.
 	// KUBEBUILDER_ATTACH_CONTROL_PLANE_OUTPUT=true sends them to stdout/stderr.
 	Output io.Writer
@@ -124,6 +127,9 @@ func configurePlane(te *envtest.Environment, opts Options) {
 	api := te.ControlPlane.GetAPIServer()
 	if opts.Port != 0 {
 		api.ListenAddr = envtest.ListenAddr{Address: "127.0.0.1", Port: strconv.Itoa(opts.Port)}
+	}
+	for k, v := range opts.APIServerArgs {
+		api.Configure().Set(k, v)
 	}
 	te.ControlPlane.Etcd = &envtest.Etcd{}
 	if opts.Output != nil {

@@ -52,9 +52,11 @@ func TestRBACEnforced(t *testing.T) {
 	}
 
 	grant(t, env, ns, "developers")
-	if err := alice.List(ctx, &secrets, client.InNamespace(ns)); err != nil {
-		t.Fatalf("alice with RBAC listing secrets: %v", err)
-	}
+	// The API server's authorizer learns of the binding through its own
+	// informer: under load that takes a moment.
+	testenv.Eventually(t, "alice to list secrets once granted", func() bool {
+		return alice.List(ctx, &secrets, client.InNamespace(ns)) == nil
+	})
 	if out, err := env.KubectlAs(kubeconfig, "get", "sealedsecrets", "-n", ns).CombinedOutput(); err != nil {
 		t.Fatalf("kubectl as alice with RBAC: %v\n%s", err, out)
 	}

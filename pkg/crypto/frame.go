@@ -28,6 +28,16 @@ func ParseScope(s string) (Scope, error) {
 	return "", fmt.Errorf("unknown scope %q: want strict, namespace or cluster", s)
 }
 
+// Bounds of the frame's fields: Kubernetes' own limits on a namespace, an
+// object name and a Secret's data key. A field longer than that could
+// never match where a value is opened; refusing it on seal and on open
+// keeps every message that repeats a frame field short.
+const (
+	MaxNamespaceLen = 63
+	MaxNameLen      = 253
+	MaxKeyLen       = 253
+)
+
 // Frame is where a sealed value may be used. The data key is bound in every
 // scope; namespace and name only where the scope says so.
 type Frame struct {
@@ -65,6 +75,9 @@ func (f Frame) marshal(value []byte) ([]byte, error) {
 	if f.Key == "" {
 		return nil, errors.New("frame has no data key")
 	}
+	if err := f.checkBounds(); err != nil {
+		return nil, err
+	}
 	f = f.bound()
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s\nscope: %s\nnamespace: %s\nname: %s\nkey: %s\n\n", frameMagic, f.Scope, f.Namespace, f.Name, f.Key)
@@ -93,10 +106,23 @@ func parseFrame(p []byte) (Frame, []byte, error) {
 		}
 		*fields[i] = v
 	}
-	if _, err := ParseScope(string(f.Scope)); err != nil {
+	if _, err := ParseScope(string(f.Scope)); err != nil || f.checkBounds() != nil {
 		return Frame{}, nil, ErrCorrupt
 	}
 	return f, value, nil
+}
+
+// checkBounds refuses frame fields longer than Kubernetes allows.
+func (f Frame) checkBounds() error {
+	for _, b := range []struct {
+		name, value string
+		max         int
+	}{{"namespace", f.Namespace, MaxNamespaceLen}, {"name", f.Name, MaxNameLen}, {"data key", f.Key, MaxKeyLen}} {
+		if len(b.value) > b.max {
+			return fmt.Errorf("frame %s is %d bytes long, over the Kubernetes limit of %d", b.name, len(b.value), b.max)
+		}
+	}
+	return nil
 }
 
 // FrameMismatchError reports that a value opened but belongs elsewhere. It

@@ -21,7 +21,18 @@ const (
 	maxEncodedSize = (MaxValueSize+64<<10)/3*4 + 4096
 
 	prefix = "sealkit:v1:"
+
+	// MaxRecipients is how many recipients one value may be sealed to:
+	// several clusters' active keys and a few recovery keys. Opening tries
+	// every stanza with every key, so the bound is what keeps a value
+	// crafted with thousands of stanzas from costing the controller
+	// seconds of CPU.
+	MaxRecipients = 16
 )
+
+// ErrTooManyRecipients is returned for a value sealed, or to be sealed, to
+// more than [MaxRecipients] recipients.
+var ErrTooManyRecipients = fmt.Errorf("a value may be sealed to at most %d recipients", MaxRecipients)
 
 // ErrCorrupt is the one error for a value that is malformed, truncated or
 // tampered with. It deliberately says nothing more: distinguishing failure
@@ -53,6 +64,9 @@ func Seal(recipients []*Recipient, f Frame, value []byte) (string, error) {
 		if id := string(r.KeyID()); !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}
+	}
+	if len(ids) > MaxRecipients {
+		return "", fmt.Errorf("%w, not %d", ErrTooManyRecipients, len(ids))
 	}
 	plaintext, err := f.marshal(value)
 	if err != nil {
@@ -92,6 +106,9 @@ func decode(encoded string) ([]KeyID, []byte, error) {
 		return nil, nil, ErrCorrupt
 	}
 	var ids []KeyID
+	if strings.Count(hints, ",") >= MaxRecipients {
+		return nil, nil, ErrTooManyRecipients
+	}
 	for h := range strings.SplitSeq(hints, ",") {
 		if len(h) != 16 || strings.Trim(h, "0123456789abcdef") != "" {
 			return nil, nil, ErrCorrupt
@@ -123,7 +140,16 @@ func KeyIDs(encoded string) ([]KeyID, error) {
 	if !ok || len(file)-n < payloadNonceSize+chacha20poly1305.Overhead {
 		return nil, ErrCorrupt
 	}
+	if stanzas(file[:n]) > MaxRecipients {
+		return nil, ErrTooManyRecipients
+	}
 	return ids, nil
+}
+
+// stanzas counts the recipient stanzas of an age header: its lines that
+// start with "-> " (body lines are base64 and cannot).
+func stanzas(header []byte) int {
+	return bytes.Count(header, []byte("\n-> "))
 }
 
 // NoKeyMatchError reports that none of the identities opens a value.
@@ -161,6 +187,9 @@ func Open(encoded string, where Frame, identities []*Identity) ([]byte, KeyID, e
 		return nil, "", ErrCorrupt
 	}
 	header, payload := file[:n], file[n:]
+	if stanzas(header) > MaxRecipients {
+		return nil, "", ErrTooManyRecipients
+	}
 	ordered := slices.Clone(identities)
 	slices.SortStableFunc(ordered, func(a, b *Identity) int {
 		return boolRank(slices.Contains(hints, b.KeyID())) - boolRank(slices.Contains(hints, a.KeyID()))
@@ -211,4 +240,38 @@ func openPayload(payload, fileKey []byte, where Frame) ([]byte, error) {
 		return nil, err
 	}
 	return value, nil
+}
+
+// SealedTo reports how many recipients an encoded value is sealed to (the
+// stanzas of its header) and which of ids are among them: those whose
+// stanza unwraps the file key that the header's MAC authenticates. Unlike
+// the key ID hints, which anyone can edit, this is what the value really
+// is sealed to, as far as ids can tell; a recipient whose identity is not
+// among ids is only counted. It decrypts no payload.
+func SealedTo(encoded string, ids []*Identity) (stanzaCount int, opens []KeyID, err error) {
+	_, file, err := decode(encoded)
+	if err != nil {
+		return 0, nil, err
+	}
+	n, ok := splitHeader(file)
+	if !ok {
+		return 0, nil, ErrCorrupt
+	}
+	header := file[:n]
+	stanzaCount = stanzas(header)
+	if stanzaCount > MaxRecipients {
+		return 0, nil, ErrTooManyRecipients
+	}
+	for _, id := range ids {
+		_, err := age.DecryptHeader(header, id.id)
+		if err == nil {
+			opens = append(opens, id.KeyID())
+			continue
+		}
+		var noMatch *age.NoIdentityMatchError
+		if !errors.As(err, &noMatch) {
+			return 0, nil, ErrCorrupt
+		}
+	}
+	return stanzaCount, opens, nil
 }

@@ -42,3 +42,43 @@ func BenchmarkLint10000(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "manifests/s")
 }
+
+// BenchmarkLintCharts lints a repository of 50 Helm charts (the sample
+// "web" chart, each rendered with a values file holding its sealed
+// values) beside 1,000 SealedSecret files: rendering included.
+func BenchmarkLintCharts(b *testing.B) {
+	const charts, files = 50, 1000
+	dir := b.TempDir()
+	prod := testIdentity(b, "prod")
+	config := "rules:\n"
+	for i := range charts {
+		config += fmt.Sprintf("- path: charts/web%02d/**\n  keys: [prod.keys]\n  values: [charts/web%02d/values-prod.yaml]\n", i, i)
+	}
+	writeFile(b, filepath.Join(dir, ".sealkit.yaml"), config+"- path: '**'\n  keys: [prod.keys]\n")
+	writeFile(b, filepath.Join(dir, "prod.keys"), keyringFile(key(prod, "2026-10-01", keyring.StateActive)))
+	data := map[string]string{"a": "1", "b": "2", "c": "3", "d": "4", "e": "5"}
+	ss := sealedSecret(b, "shop", "web-db", crypto.ScopeStrict, data, prod)
+	values := "db:\n  sealed:\n"
+	for k, v := range ss.Spec.EncryptedData {
+		values += "    " + k + ": " + v + "\n"
+	}
+	for i := range charts {
+		for p, content := range webChart {
+			writeFile(b, filepath.Join(dir, fmt.Sprintf("charts/web%02d", i), p), content)
+		}
+		writeFile(b, filepath.Join(dir, fmt.Sprintf("charts/web%02d/values-prod.yaml", i)), values)
+	}
+	m := manifests(b, "yaml", sealedSecret(b, "shop", "db", crypto.ScopeStrict, data, prod))
+	for i := range files {
+		writeFile(b, filepath.Join(dir, fmt.Sprintf("apps/ns%02d/db%05d.yaml", i%10, i)), m)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := Lint([]string{dir}, Options{Now: fixedNow})
+		if err != nil || res.Charts != charts || len(res.Findings) != 0 {
+			b.Fatalf("lint: %d charts, %d findings, %v", res.Charts, len(res.Findings), err)
+		}
+	}
+	b.ReportMetric(float64(charts*b.N)/b.Elapsed().Seconds(), "charts/s")
+	b.ReportMetric(float64((charts+files)*b.N)/b.Elapsed().Seconds(), "units/s")
+}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -23,12 +25,15 @@ type object struct {
 	APIVersion string `json:"apiVersion"`
 	Kind       string `json:"kind"`
 	Metadata   struct {
-		Name      string `json:"name"`
-		Namespace string `json:"namespace"`
+		Name        string                     `json:"name"`
+		Namespace   string                     `json:"namespace"`
+		Annotations map[string]json.RawMessage `json:"annotations"`
 	} `json:"metadata"`
 	Data       map[string]json.RawMessage `json:"data"`
 	StringData map[string]json.RawMessage `json:"stringData"`
 	Items      []json.RawMessage          `json:"items"`
+	// SOPS metadata: its presence makes the file SOPS-encrypted.
+	SOPS json.RawMessage `json:"sops"`
 	// kustomize
 	SecretGenerator []struct {
 		Name     string   `json:"name"`
@@ -38,32 +43,106 @@ type object struct {
 	} `json:"secretGenerator"`
 }
 
+// manifest reports whether o is a Kubernetes object: only those are linted.
+func (o *object) manifest() bool { return o.APIVersion != "" && o.Kind != "" }
+
+func (o *object) annotation(name string) (string, bool) {
+	raw, ok := o.Metadata.Annotations[name]
+	if !ok {
+		return "", false
+	}
+	var s string
+	_ = json.Unmarshal(raw, &s)
+	return s, true
+}
+
 // checker lints the documents of one file.
 type checker struct {
 	file      string
 	keys      *keySet // nil: no keyring applies, key checks are skipped
 	maxKeyAge time.Duration
 	now       time.Time
+	ignores   []ignore // from .sealkit.yaml
+	// kustomization is set for files kustomize reads by name, where
+	// apiVersion and kind are optional.
+	kustomization bool
+	// tmpl is set when the documents were rendered from a Helm template:
+	// locations are looked up in the template's source, and Secrets'
+	// plaintext is judged there (see chart.go).
+	tmpl *template
 
-	findings []Finding
-	objects  int
+	findings   []Finding
+	suppressed []Finding
+	objects    int
+	// sealedValues is set when key checks were skipped for a value.
+	skippedKeys bool
 }
 
-// report adds a finding about the object at c/o.
-func (k *checker) report(c chunk, o *object, index int, key string, r Rule, format string, args ...any) {
-	f := Finding{File: k.file, Line: c.keyLine(key), Doc: index, Key: key,
+// doc is one object being checked: a document, or an item of a List.
+type doc struct {
+	c       *chunk
+	o       *object
+	index   int
+	base    []any // the object's path in the document: nil, or {"items", i}
+	ignores []ignore
+}
+
+// where locates path p of d's object.
+func (k *checker) where(d *doc, p []any) (int, int) {
+	if k.tmpl != nil {
+		return k.tmpl.locate(p)
+	}
+	return d.c.locate(append(slices.Clone(d.base), p...))
+}
+
+// report adds a finding about d at path p (relative to the object).
+func (k *checker) report(d *doc, p []any, key string, r Rule, format string, args ...any) {
+	line, col := k.where(d, p)
+	k.add(d, line, col, key, r, format, args...)
+}
+
+// add adds a finding about d at line and col, or suppresses it.
+func (k *checker) add(d *doc, line, col int, key string, r Rule, format string, args ...any) {
+	f := Finding{File: k.file, Line: line, Column: col, Doc: d.index, Key: key,
 		Rule: r.ID, RuleName: r.Name, Severity: r.Severity, Message: fmt.Sprintf(format, args...)}
-	if o != nil {
-		f.Kind, f.Namespace, f.Name = o.Kind, o.Metadata.Namespace, o.Metadata.Name
+	if d.o != nil {
+		f.Kind, f.Namespace, f.Name = d.o.Kind, d.o.Metadata.Namespace, d.o.Metadata.Name
+	}
+	for _, ig := range slices.Concat(d.ignores, k.ignores) {
+		if ig.covers(r) {
+			f.Suppression = &ig.Suppression
+			k.suppressed = append(k.suppressed, f)
+			return
+		}
+	}
+	k.findings = append(k.findings, f)
+}
+
+// reportBad reports a suppression that does not parse; nothing suppresses
+// that.
+func (k *checker) reportBad(d *doc, b badIgnore) {
+	f := Finding{File: k.file, Doc: d.index, Rule: InvalidSuppression.ID, RuleName: InvalidSuppression.Name,
+		Severity: InvalidSuppression.Severity, Message: fmt.Sprintf("%s %v: it suppresses nothing", ignoreMarker, b.err)}
+	if b.path != nil {
+		f.Line, f.Column = k.where(d, b.path)
+	} else {
+		f.Line, f.Column = b.line, b.col
 	}
 	k.findings = append(k.findings, f)
 }
 
 // chunk checks one document, expanding a List into its items.
-func (k *checker) chunk(c chunk) {
+func (k *checker) chunk(c *chunk) {
+	d := &doc{c: c}
+	igs, bad := commentIgnores(c, k.file)
+	d.ignores = igs
+	for _, b := range bad {
+		k.reportBad(d, b)
+	}
 	if c.err != nil {
 		k.objects++
-		k.report(c, nil, k.objects, "", Unparseable, "%v", c.err)
+		d.index = k.objects
+		k.report(d, nil, "", Unparseable, "%v", c.err)
 		return
 	}
 	if len(c.json) == 0 || c.json[0] != '{' {
@@ -71,57 +150,104 @@ func (k *checker) chunk(c chunk) {
 	}
 	var o object
 	if err := json.Unmarshal(c.json, &o); err != nil {
-		k.objects++
-		k.report(c, nil, k.objects, "", Unparseable, "invalid object: %v", err)
+		var h struct{ APIVersion, Kind any }
+		if json.Unmarshal(c.json, &h) == nil && h.APIVersion != nil && h.Kind != nil {
+			k.objects++
+			d.index = k.objects
+			k.report(d, nil, "", Unparseable, "invalid object: %v", err)
+		}
 		return
 	}
-	if o.Kind == "List" || strings.HasSuffix(o.Kind, "List") && o.Items != nil {
-		for _, item := range o.Items {
-			k.objects++
+	if o.manifest() && (o.Kind == "List" || strings.HasSuffix(o.Kind, "List") && o.Items != nil) {
+		for i, item := range o.Items {
 			var io object
+			d := &doc{c: c, o: &io, base: []any{"items", i}, ignores: igs}
 			if err := json.Unmarshal(item, &io); err != nil {
-				k.report(c, nil, k.objects, "", Unparseable, "list item: invalid object: %v", err)
+				k.objects++
+				d.index, d.o = k.objects, nil
+				k.report(d, nil, "", Unparseable, "list item %d: invalid object: %v", i+1, err)
 				continue
 			}
-			k.object(c, &io, k.objects, item)
+			k.object(d, item)
 		}
 		return
 	}
-	k.objects++
-	k.object(c, &o, k.objects, c.json)
+	d.o = &o
+	k.object(d, c.json)
 }
 
-func (k *checker) object(c chunk, o *object, index int, raw []byte) {
+func (k *checker) object(d *doc, raw []byte) {
+	o := d.o
+	kustomization := k.kustomization && !o.manifest()
+	if !o.manifest() && !kustomization {
+		return // editor settings, CI workflows, Helm values: not ours
+	}
+	k.objects++
+	d.index = k.objects
+	if ig, bad := annotationIgnore(o, k.file); ig != nil {
+		d.ignores = append(slices.Clip(d.ignores), *ig)
+	} else if bad != nil {
+		k.reportBad(d, *bad)
+	}
 	group, _, _ := strings.Cut(o.APIVersion, "/")
 	switch {
-	case o.Kind == "Secret" && (o.APIVersion == "v1" || o.APIVersion == ""):
-		k.secret(c, o, index)
+	case o.Kind == "Secret" && o.APIVersion == "v1":
+		k.secret(d)
 	case o.Kind == "SealedSecret" && group == v1alpha1.GroupVersion.Group:
-		k.sealedSecret(c, o, index, raw)
-	case o.Kind == "Kustomization" && len(o.SecretGenerator) > 0:
-		k.kustomization(c, o, index)
+		k.sealedSecret(d, raw)
+	case o.Kind == "SealedSecret" && group == "bitnami.com":
+		k.report(d, []any{"apiVersion"}, "", NotSealkit,
+			"sealedsecret %s is a Bitnami Sealed Secrets object (%s), not a sealkit one: seal lint does not check it; re-seal its values with seal to move it to sealkit",
+			objName(o), o.APIVersion)
+	case (o.Kind == "Kustomization" || o.Kind == "Component") && group == "kustomize.config.k8s.io" || kustomization:
+		k.kustomize(d)
 	}
 }
 
-// secret reports every data key of a plaintext Secret: the leak.
-func (k *checker) secret(c chunk, o *object, index int) {
-	keys := slices.Sorted(maps.Keys(o.Data))
-	for _, key := range slices.Sorted(maps.Keys(o.StringData)) {
-		if _, dup := o.Data[key]; !dup {
-			keys = append(keys, key)
+// secret reports every data key of a Secret that holds a plaintext value:
+// the leak. Empty values, references resolved at deploy time and SOPS
+// ciphertext are not plaintext.
+func (k *checker) secret(d *doc) {
+	o := d.o
+	sops := len(o.SOPS) > 0 && string(o.SOPS) != "null"
+	if sops {
+		k.report(d, []any{"sops"}, "", SOPSEncrypted,
+			"secret %s is encrypted with SOPS, not plaintext; seal lint does not check it (to move it to sealkit: sops -d FILE | seal -w FILE)",
+			objName(o))
+	}
+	if k.tmpl != nil {
+		return // a template's literal values are judged in its source
+	}
+	for _, field := range []struct {
+		name   string
+		values map[string]json.RawMessage
+	}{{"data", o.Data}, {"stringData", o.StringData}} {
+		for _, key := range slices.Sorted(maps.Keys(field.values)) {
+			if classify(field.values[key], field.name == "data") != valuePlaintext {
+				continue
+			}
+			msg := "secret %s holds plaintext key %q: commit a SealedSecret made with seal instead, and change the value (it stays in Git history)"
+			if sops {
+				msg = "secret %s: key %q is not encrypted by SOPS (see its encrypted_regex or unencrypted_suffix): change the value and encrypt it, or seal it with seal"
+			}
+			k.report(d, []any{field.name, key}, key, PlaintextSecret, msg, objName(o), key)
 		}
 	}
-	for _, key := range keys {
-		k.report(c, o, index, key, PlaintextSecret,
-			"secret %s holds plaintext key %q: commit a SealedSecret made with seal instead, and change the value (it stays in Git history)",
-			objName(o), key)
-	}
 }
 
-func (k *checker) kustomization(c chunk, o *object, index int) {
-	for _, g := range o.SecretGenerator {
-		if n := len(g.Literals) + len(g.Files) + len(g.Envs); n > 0 {
-			k.report(c, o, index, "", PlaintextSecret,
+// kustomize reports secretGenerators that build Secrets from the
+// repository's plaintext.
+func (k *checker) kustomize(d *doc) {
+	for i, g := range d.o.SecretGenerator {
+		n := len(g.Files) + len(g.Envs)
+		for _, l := range g.Literals {
+			_, v, _ := strings.Cut(l, "=")
+			if raw, err := json.Marshal(v); err == nil && classify(raw, false) == valuePlaintext {
+				n++
+			}
+		}
+		if n > 0 {
+			k.report(d, []any{"secretGenerator", i}, "", PlaintextSecret,
 				"kustomize secretGenerator %q builds a Secret from %d plaintext literal(s) or file(s) in the repository: seal it instead", g.Name, n)
 		}
 	}
@@ -134,12 +260,15 @@ func objName(o *object) string {
 	return o.Metadata.Namespace + "/" + o.Metadata.Name
 }
 
+var unknownField = regexp.MustCompile(`unknown field "([^"]+)"`)
+
 // sealedSecret checks one SealedSecret: its shape, its scope against its
 // metadata, and each value.
-func (k *checker) sealedSecret(c chunk, o *object, index int, raw []byte) {
+func (k *checker) sealedSecret(d *doc, raw []byte) {
+	o := d.o
 	name := "sealedsecret " + objName(o)
 	if o.APIVersion != v1alpha1.GroupVersion.String() {
-		k.report(c, o, index, "", MalformedSealedSecret, "%s has apiVersion %s: want %s", name, o.APIVersion, v1alpha1.GroupVersion)
+		k.report(d, []any{"apiVersion"}, "", MalformedSealedSecret, "%s has apiVersion %s: want %s", name, o.APIVersion, v1alpha1.GroupVersion)
 		return
 	}
 	var ss v1alpha1.SealedSecret
@@ -148,72 +277,81 @@ func (k *checker) sealedSecret(c chunk, o *object, index int, raw []byte) {
 		err = strict[0]
 	}
 	if err != nil {
-		k.report(c, o, index, "", MalformedSealedSecret, "%s: invalid SealedSecret: %v", name, err)
+		var at []any
+		if m := unknownField.FindStringSubmatch(err.Error()); m != nil {
+			for _, e := range strings.Split(m[1], ".") {
+				at = append(at, e)
+			}
+		}
+		k.report(d, at, "", MalformedSealedSecret, "%s: invalid SealedSecret: %v", name, err)
 		return
 	}
-	if !k.sealedMeta(c, o, index, &ss, name) {
+	if !k.sealedMeta(d, &ss, name) {
 		return
 	}
 	for _, key := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
+		at := []any{"spec", "encryptedData", key}
 		if errs := validation.IsConfigMapKey(key); len(errs) > 0 {
-			k.report(c, o, index, key, ScopeMismatch, "%s: encryptedData key %q is not a valid Secret data key: %s", name, key, errs[0])
+			k.report(d, at, key, MalformedSealedSecret, "%s: encryptedData key %q is not a valid Secret data key: %s", name, key, errs[0])
 			continue
 		}
-		ids, err := crypto.KeyIDs(unstash(ss.Spec.EncryptedData[key], c.stashed))
+		ids, err := crypto.KeyIDs(unstash(ss.Spec.EncryptedData[key], d.c.stashed))
 		if err != nil {
-			k.report(c, o, index, key, UndecodableValue, "%s: key %q: %v", name, key, err)
+			k.report(d, at, key, UndecodableValue, "%s: key %q: %v", name, key, err)
 			continue
 		}
-		k.values(c, o, index, key, name, ids)
+		k.values(d, key, name, ids)
 	}
 	if ann := ss.Spec.Template.Metadata.Annotations; ann[corev1.LastAppliedConfigAnnotation] != "" {
-		k.report(c, o, index, "", PlaintextSecret,
+		k.report(d, []any{"spec", "template", "metadata", "annotations", corev1.LastAppliedConfigAnnotation}, "", PlaintextSecret,
 			"%s: template annotation %s may hold a plaintext copy of the Secret: remove it", name, corev1.LastAppliedConfigAnnotation)
 	}
 }
 
 // sealedMeta checks name, namespace, scope and data presence; false stops
 // the checks of the values.
-func (k *checker) sealedMeta(c chunk, o *object, index int, ss *v1alpha1.SealedSecret, name string) bool {
-	bad := func(format string, args ...any) bool {
-		k.report(c, o, index, "", MalformedSealedSecret, format, args...)
+func (k *checker) sealedMeta(d *doc, ss *v1alpha1.SealedSecret, name string) bool {
+	bad := func(at []any, format string, args ...any) bool {
+		k.report(d, at, "", MalformedSealedSecret, format, args...)
 		return false
 	}
 	if ss.Name == "" {
-		return bad("sealedsecret has no metadata.name")
+		return bad([]any{"metadata"}, "sealedsecret has no metadata.name")
 	}
 	if errs := validation.IsDNS1123Subdomain(ss.Name); len(errs) > 0 {
-		return bad("%s: name is not valid: %s", name, errs[0])
+		return bad([]any{"metadata", "name"}, "%s: name is not valid: %s", name, errs[0])
 	}
 	if ss.Namespace != "" {
 		if errs := validation.IsDNS1123Label(ss.Namespace); len(errs) > 0 {
-			return bad("%s: namespace is not valid: %s", name, errs[0])
+			return bad([]any{"metadata", "namespace"}, "%s: namespace is not valid: %s", name, errs[0])
 		}
 	}
 	scope := crypto.ScopeStrict
 	if ss.Spec.Scope != "" {
 		s, err := crypto.ParseScope(ss.Spec.Scope)
 		if err != nil {
-			return bad("%s: %v", name, err)
+			return bad([]any{"spec", "scope"}, "%s: %v", name, err)
 		}
 		scope = s
 	}
 	if len(ss.Spec.EncryptedData) == 0 {
-		return bad("%s has no spec.encryptedData", name)
+		return bad([]any{"spec", "encryptedData"}, "%s has no spec.encryptedData", name)
 	}
 	if scope != crypto.ScopeCluster && ss.Namespace == "" {
-		k.report(c, o, index, "", ScopeMismatch,
-			"%s has scope %s but no metadata.namespace: its values are bound to the namespace they were sealed for, so set it", name, scope)
+		k.report(d, []any{"metadata"}, "", ScopeMismatch,
+			"%s has scope %s but no metadata.namespace: its values open only in the namespace they were sealed for, so name it (or make sure kustomize or your GitOps tool sets that one)", name, scope)
 	}
 	return true
 }
 
 // values checks the keys one value says it is sealed to against the
 // repository's keyrings.
-func (k *checker) values(c chunk, o *object, index int, key, name string, ids []crypto.KeyID) {
+func (k *checker) values(d *doc, key, name string, ids []crypto.KeyID) {
 	if k.keys == nil {
+		k.skippedKeys = true
 		return
 	}
+	at := []any{"spec", "encryptedData", key}
 	var unknown []string
 	for _, id := range ids {
 		if !k.keys.known(id) {
@@ -226,31 +364,41 @@ func (k *checker) values(c chunk, o *object, index int, key, name string, ids []
 		}
 		switch kk.State {
 		case keyring.StateCompromised:
-			k.report(c, o, index, key, CompromisedKey,
+			k.report(d, at, key, CompromisedKey,
 				"%s: key %q is sealed to key %s, which is compromised: change the secret's value, then seal it again", name, key, id)
 		case keyring.StateRetired:
-			k.report(c, o, index, key, RetiredKey,
+			k.report(d, at, key, RetiredKey,
 				"%s: key %q is sealed to key %s, which is retired: re-seal it to the active key", name, key, id)
 		default:
-			k.age(c, o, index, key, name, kk)
+			k.age(d, key, name, kk)
 		}
 	}
 	if len(unknown) > 0 {
-		k.report(c, o, index, key, UnknownKey,
+		k.report(d, at, key, UnknownKey,
 			"%s: key %q is sealed to %s, in none of the keyrings (%s)", name, key,
 			plural(len(unknown), "key ", "keys ")+strings.Join(unknown, ", "), strings.Join(k.keys.keyrings, ", "))
 	}
 }
 
-func (k *checker) age(c chunk, o *object, index int, key, name string, kk keyring.Key) {
+func (k *checker) age(d *doc, key, name string, kk keyring.Key) {
 	if k.maxKeyAge <= 0 || kk.Created.IsZero() {
 		return
 	}
 	if age := k.now.Sub(kk.Created); age > k.maxKeyAge {
-		k.report(c, o, index, key, OldKey,
+		k.report(d, []any{"spec", "encryptedData", key}, key, OldKey,
 			"%s: key %q is sealed to key %s, created %s (%d days ago), older than --max-key-age %s: rotate and re-seal",
 			name, key, kk.ID, kk.Created.UTC().Format(time.DateOnly), int(age.Hours()/24), FormatAge(k.maxKeyAge))
 	}
+}
+
+// kustomizationFile reports whether kustomize reads path as a
+// Kustomization whatever its content says.
+func kustomizationFile(path string) bool {
+	switch filepath.Base(path) {
+	case "kustomization.yaml", "kustomization.yml", "Kustomization":
+		return true
+	}
+	return false
 }
 
 func plural(n int, one, many string) string {

@@ -65,27 +65,74 @@ type resolver struct {
 	// sets are by rule: Config.Lookup returns one *Applied per rule, and
 	// the --keys part is the same for every file.
 	sets map[*repoconfig.Applied]*keySet
+	// ignores are the lint: ignore: entries checked, by Where.
+	ignores map[string]ignore
+}
+
+// settings is what applies to one file: the keys its values are checked
+// against, the Helm values files (for a chart) and the suppressions
+// .sealkit.yaml gives.
+type settings struct {
+	keys    *keySet
+	values  []string
+	ignores []ignore
+}
+
+// forFile returns the settings for file.
+func (r *resolver) forFile(file string) (*settings, error) {
+	var cfg *repoconfig.Config
+	if r.useConfig {
+		var err error
+		if cfg, err = r.config(filepath.Dir(file)); err != nil {
+			return nil, err
+		}
+	}
+	var a *repoconfig.Applied
+	if cfg != nil {
+		a = cfg.Lookup(file)
+	}
+	keys, err := r.keysFor(a)
+	if err != nil {
+		return nil, err
+	}
+	s := &settings{keys: keys}
+	if a != nil {
+		s.values = a.Values
+	}
+	if cfg == nil {
+		return s, nil
+	}
+	entries := cfg.LintIgnoresFor(file)
+	if len(entries) == 0 {
+		return s, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range entries {
+		ig, ok := r.ignores[e.Where(cfg)]
+		if !ok {
+			igs, err := configIgnores(cfg, []repoconfig.LintIgnore{e})
+			if err != nil {
+				return nil, err
+			}
+			ig = igs[0]
+			r.ignores[e.Where(cfg)] = ig
+		}
+		s.ignores = append(s.ignores, ig)
+	}
+	return s, nil
 }
 
 func newResolver(keyrings []string, useConfig bool) *resolver {
 	return &resolver{keyrings: keyrings, useConfig: useConfig,
 		dirs: map[string]*repoconfig.Config{}, configs: map[string]*repoconfig.Config{},
-		parsed: map[string]*keyring.Keyring{}, sets: map[*repoconfig.Applied]*keySet{}}
+		parsed: map[string]*keyring.Keyring{}, sets: map[*repoconfig.Applied]*keySet{}, ignores: map[string]ignore{}}
 }
 
-// keysFor returns the keys file's values are checked against; nil when
-// nothing says which keys are expected, and key checks are skipped.
-func (r *resolver) keysFor(file string) (*keySet, error) {
-	var a *repoconfig.Applied
-	if r.useConfig {
-		cfg, err := r.config(filepath.Dir(file))
-		if err != nil {
-			return nil, err
-		}
-		if cfg != nil {
-			a = cfg.Lookup(file)
-		}
-	}
+// keysFor returns the keys the values of files under rule a (nil: none)
+// are checked against; nil when nothing says which keys are expected, and
+// key checks are skipped.
+func (r *resolver) keysFor(a *repoconfig.Applied) (*keySet, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if s, ok := r.sets[a]; ok {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -16,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sealkit/sealkit/pkg/repoconfig"
 	"github.com/sealkit/sealkit/pkg/sealed"
 )
 
@@ -41,80 +39,128 @@ type Options struct {
 }
 
 // Lint checks the files in paths (files, and directories searched
-// recursively for *.yaml, *.yml and *.json, skipping .git) and returns its
-// findings sorted by file and document. The error is about files it could
-// not read or configuration it could not load; findings for the other
-// files are returned with it.
+// recursively for *.yaml, *.yml and *.json, skipping .git; a directory
+// holding Chart.yaml is a Helm chart, rendered and checked as one) and
+// returns its findings sorted by file and position. A path that cannot be
+// read is a finding. The error is about configuration or keyrings it could
+// not load; findings for everything are returned with it.
 func Lint(paths []string, opts Options) (*Result, error) {
-	files, err := collect(paths, opts.Exclude)
-	if err != nil {
-		return nil, err
-	}
+	units := collect(paths, opts.Exclude)
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
 	workers := cmp.Or(opts.Workers, runtime.GOMAXPROCS(0))
 	res := newResolver(opts.Keyrings, !opts.NoRepoConfig)
-	type out struct {
-		findings []Finding
-		objects  int
-		err      error
-	}
-	outs := make([]out, len(files))
+	outs := make([]unitResult, len(units))
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(workers, max(len(files), 1)) {
+	for range min(workers, max(len(units), 1)) {
 		wg.Go(func() {
 			for i := range next {
-				f, n, err := lintFile(files[i], res, &opts)
-				outs[i] = out{f, n, err}
+				outs[i] = lintUnit(units[i], res, &opts)
 			}
 		})
 	}
-	for i := range files {
+	for i := range units {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
 
-	r := &Result{Files: len(files), Findings: []Finding{}}
+	r := &Result{Findings: []Finding{}, Suppressed: []Finding{}}
 	var errs []error
 	seen := map[string]bool{} // one broken keyring fails every file under it
 	for _, o := range outs {
 		r.Findings = append(r.Findings, o.findings...)
+		r.Suppressed = append(r.Suppressed, o.suppressed...)
+		r.Files += o.files
 		r.Documents += o.objects
+		r.Charts += o.charts
+		if o.skippedKeys {
+			r.KeyChecksSkipped++
+		}
 		if o.err != nil && !seen[o.err.Error()] {
 			seen[o.err.Error()] = true
 			errs = append(errs, o.err)
 		}
 	}
-	// Files are sorted and each file's findings are in document order
-	// already; the stable sort only guards that promise.
-	slices.SortStableFunc(r.Findings, func(a, b Finding) int {
-		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Doc, b.Doc))
-	})
+	sortFindings(r.Findings)
+	sortFindings(r.Suppressed)
 	return r, errors.Join(errs...)
 }
 
+func sortFindings(fs []Finding) {
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
+}
+
+// unitResult is what checking one file or chart found.
+type unitResult struct {
+	findings, suppressed []Finding
+	files, objects       int
+	charts               int
+	skippedKeys          bool
+	err                  error
+}
+
+func (u *unitResult) add(k *checker) {
+	u.findings = append(u.findings, k.findings...)
+	u.suppressed = append(u.suppressed, k.suppressed...)
+	u.skippedKeys = u.skippedKeys || k.skippedKeys
+}
+
+func lintUnit(u unit, res *resolver, opts *Options) unitResult {
+	switch {
+	case u.err != nil:
+		return unreadable(u.path, u.err)
+	case u.chart:
+		return lintChart(u.path, res, opts)
+	}
+	return lintFile(u.path, res, opts)
+}
+
+// unreadable is the finding for a path that cannot be read.
+func unreadable(path string, err error) unitResult {
+	msg := err.Error()
+	if errors.Is(err, fs.ErrNotExist) {
+		msg = "no such file or directory"
+	}
+	return unitResult{findings: []Finding{{File: path, Rule: UnreadablePath.ID, RuleName: UnreadablePath.Name,
+		Severity: UnreadablePath.Severity, Message: fmt.Sprintf("%s: %s: nothing there was checked", path, msg)}}}
+}
+
+// newChecker makes the checker for one file under s (nil: nothing applies).
+func newChecker(file string, s *settings, opts *Options) *checker {
+	k := &checker{file: file, maxKeyAge: opts.MaxKeyAge, now: opts.Now}
+	if s != nil {
+		k.keys, k.ignores = s.keys, s.ignores
+	}
+	return k
+}
+
 // lintFile reads and checks one file.
-func lintFile(path string, res *resolver, opts *Options) ([]Finding, int, error) {
+func lintFile(path string, res *resolver, opts *Options) unitResult {
 	data, tooLarge, err := readFile(path)
 	if err != nil {
-		return nil, 0, err
+		return unreadable(path, err)
 	}
 	// Without its keys a file is still checked for everything else; the
 	// error is returned with the findings.
-	keys, keyErr := res.keysFor(path)
-	k := &checker{file: path, keys: keys, maxKeyAge: opts.MaxKeyAge, now: opts.Now}
+	s, cfgErr := res.forFile(path)
+	k := newChecker(path, s, opts)
+	k.kustomization = kustomizationFile(path)
 	if tooLarge {
-		k.report(chunk{line: 1}, nil, 1, "", Unparseable,
+		k.report(&doc{c: &chunk{line: 1}}, nil, "", Unparseable,
 			"file exceeds %d MiB and was not checked", sealed.MaxManifestSize>>20)
-		return k.findings, 0, nil
+	} else {
+		for _, c := range split(data) {
+			k.chunk(c)
+		}
 	}
-	for _, c := range split(data) {
-		k.chunk(c)
-	}
-	return k.findings, k.objects, keyErr
+	u := unitResult{files: 1, objects: k.objects, err: cfgErr}
+	u.add(k)
+	return u
 }
 
 // readFile reads path, or reports that it is over the limit. It
@@ -135,68 +181,6 @@ func readFile(path string) (data []byte, tooLarge bool, err error) {
 		return nil, false, fmt.Errorf("reading %s: %w", path, err)
 	}
 	return b.Bytes(), b.Len() > sealed.MaxManifestSize, nil
-}
-
-// collect expands paths into the sorted, de-duplicated list of files to
-// check. A file named explicitly is checked whatever its extension.
-func collect(paths []string, exclude []string) ([]string, error) {
-	seen := map[string]bool{}
-	var files []string
-	add := func(p string) {
-		if !seen[p] {
-			seen[p] = true
-			files = append(files, p)
-		}
-	}
-	for _, root := range paths {
-		fi, err := os.Stat(root)
-		if err != nil {
-			return nil, err
-		}
-		if !fi.IsDir() {
-			add(filepath.Clean(root))
-			continue
-		}
-		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(root, p)
-			if d.IsDir() {
-				if d.Name() == ".git" || p != root && excluded(rel, exclude) {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if d.Type().IsRegular() && manifestExt(p) && !excluded(rel, exclude) {
-				add(p)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	slices.Sort(files)
-	return files, nil
-}
-
-func manifestExt(p string) bool {
-	switch strings.ToLower(filepath.Ext(p)) {
-	case ".yaml", ".yml", ".json":
-		return filepath.Base(p) != repoconfig.FileName
-	}
-	return false
-}
-
-func excluded(rel string, globs []string) bool {
-	rel = filepath.ToSlash(rel)
-	for _, g := range globs {
-		if repoconfig.Match(g, rel) || repoconfig.Match(g, filepath.Base(rel)) {
-			return true
-		}
-	}
-	return false
 }
 
 // ParseAge parses a key age: a Go duration ("2160h") or a number of days

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -17,19 +18,25 @@ import (
 	"github.com/sealkit/sealkit/pkg/sealed"
 )
 
-// TestRepos lints every sample repository: the clean one has no findings,
-// each other one exactly its class of problem.
+// TestRepos lints every sample repository: the clean one has no error or
+// warning (only information about what sealkit does not manage), each
+// other one exactly its class of problem.
 func TestRepos(t *testing.T) {
-	for repo, want := range map[string]map[string]int{
-		"clean":           {},
-		"plaintext":       {"SK001": 4},
-		"malformed":       {"SK002": 1, "SK003": 5},
-		"undecodable":     {"SK004": 3},
-		"scope":           {"SK005": 2},
-		"unknown-key":     {"SK006": 1},
-		"retired-key":     {"SK007": 1},
-		"compromised-key": {"SK008": 1},
-		"old-key":         {"SK009": 1},
+	for repo, want := range map[string]struct {
+		rules      map[string]int
+		suppressed int
+	}{
+		"clean":           {map[string]int{"SK010": 2}, 2},
+		"plaintext":       {map[string]int{"SK001": 9, "SK010": 1}, 0},
+		"malformed":       {map[string]int{"SK002": 1, "SK003": 5}, 0},
+		"undecodable":     {map[string]int{"SK004": 3}, 0},
+		"scope":           {map[string]int{"SK003": 1, "SK005": 1}, 0},
+		"unknown-key":     {map[string]int{"SK006": 1}, 0},
+		"retired-key":     {map[string]int{"SK007": 1}, 0},
+		"compromised-key": {map[string]int{"SK008": 1}, 0},
+		"old-key":         {map[string]int{"SK009": 1}, 0},
+		"chart":           {map[string]int{"SK004": 1, "SK006": 1, "SK012": 1}, 0},
+		"suppress":        {map[string]int{"SK001": 1, "SK014": 1}, 2},
 	} {
 		t.Run(repo, func(t *testing.T) {
 			res, err := Lint([]string{filepath.Join(reposDir, repo)}, Options{MaxKeyAge: 180 * 24 * time.Hour, Now: fixedNow})
@@ -40,10 +47,15 @@ func TestRepos(t *testing.T) {
 			for _, f := range res.Findings {
 				got[f.Rule]++
 			}
-			if !maps.Equal(got, want) {
-				t.Errorf("findings by rule = %v, want %v", got, want)
-				for _, f := range res.Findings {
-					t.Logf("%s:%d: [%s] %s", f.File, f.Doc, f.Rule, f.Message)
+			if !maps.Equal(got, want.rules) || len(res.Suppressed) != want.suppressed {
+				t.Errorf("findings by rule = %v, %d suppressed; want %v, %d", got, len(res.Suppressed), want.rules, want.suppressed)
+				for _, f := range slices.Concat(res.Findings, res.Suppressed) {
+					t.Logf("%s:%d:%d: [%s] %s (suppressed: %v)", f.File, f.Line, f.Column, f.Rule, f.Message, f.Suppression)
+				}
+			}
+			for _, f := range res.Findings {
+				if f.Line < 1 || f.Column < 1 {
+					t.Errorf("finding without a location: %+v", f)
 				}
 			}
 			assertNoCanary(t, res)
@@ -57,7 +69,7 @@ func assertNoCanary(t *testing.T, res *Result) {
 	t.Helper()
 	for _, format := range Formats {
 		var b bytes.Buffer
-		if err := Write(&b, res, format); err != nil {
+		if err := Write(&b, res, WriteOptions{Format: format}); err != nil {
 			t.Fatal(err)
 		}
 		if strings.Contains(b.String(), "test-only-canary") || strings.Contains(b.String(), "dGVzdC1vbmx5LWNhbmFyeQ") {
@@ -72,7 +84,7 @@ func TestPlaintextDetails(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := res.Findings[0]
-	want := Finding{File: filepath.Join(reposDir, "plaintext/apps.yaml"), Line: 16, Doc: 2, Kind: "Secret",
+	want := Finding{File: filepath.Join(reposDir, "plaintext/apps.yaml"), Line: 16, Column: 3, Doc: 2, Kind: "Secret",
 		Namespace: "shop", Name: "db", Key: "password", Rule: "SK001", RuleName: "plaintext-secret", Severity: SeverityError}
 	f.Message = ""
 	if f != want {
@@ -98,12 +110,20 @@ metadata: {name: b}
 data:
   one: YQ==
 ---
-{broken: [
+apiVersion: v1
+kind: Secret
+metadata: {name: broken
 ---
 apiVersion: v1
 kind: SecretList
 items:
-- {apiVersion: v1, kind: Secret, metadata: {name: c}, stringData: {two: x}}
+- apiVersion: v1
+  kind: Secret
+  metadata:
+    name: c
+  stringData: {name: x, two: "y"}
+---
+{not: [a manifest
 `
 	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
@@ -114,16 +134,16 @@ items:
 	}
 	var got []string
 	for _, f := range res.Findings {
-		got = append(got, fmt.Sprintf("%d@%d %s %s", f.Doc, f.Line, f.Rule, f.Key))
+		got = append(got, fmt.Sprintf("%d@%d:%d %s %s", f.Doc, f.Line, f.Column, f.Rule, f.Key))
 	}
-	want := []string{"2@14 SK001 one", "3@16 SK002 ", "4@18 SK001 two"}
+	want := []string{"2@14:3 SK001 one", "3@18:1 SK002 ", "4@27:16 SK001 name", "4@27:25 SK001 two"}
 	if !slices.Equal(got, want) {
 		t.Errorf("findings = %q, want %q", got, want)
 	}
 	if res.Documents != 4 || res.Files != 1 {
 		t.Errorf("counted %d files, %d documents", res.Files, res.Documents)
 	}
-	if !strings.Contains(res.Findings[1].Message, "line 16") {
+	if !strings.Contains(res.Findings[1].Message, "line 18") {
 		t.Errorf("syntax error does not name the file's line: %s", res.Findings[1].Message)
 	}
 }
@@ -160,7 +180,7 @@ func TestJSONStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := Lint([]string{dir}, Options{})
-	if err != nil || len(res.Findings) != 1 || res.Findings[0].Line != 3 || res.Findings[0].Doc != 2 {
+	if err != nil || len(res.Findings) != 1 || res.Findings[0].Line != 4 || res.Findings[0].Column != 38 || res.Findings[0].Doc != 2 {
 		t.Fatalf("findings = %+v, %v", res.Findings, err)
 	}
 }
@@ -186,8 +206,11 @@ func TestWalk(t *testing.T) {
 	if want := []string{"a.yaml", "b/c.yml", "b/d.json", "f.txt"}; !slices.Equal(files, want) {
 		t.Errorf("files with findings = %q, want %q", files, want)
 	}
-	if _, err := Lint([]string{filepath.Join(dir, "missing")}, Options{}); err == nil {
-		t.Error("a missing path is not an error")
+	// A missing path is a finding; the other paths are still checked.
+	res, err = Lint([]string{filepath.Join(dir, "missing"), filepath.Join(dir, "a.yaml")}, Options{})
+	if err != nil || len(res.Findings) != 2 || res.Findings[1].Rule != UnreadablePath.ID ||
+		!strings.Contains(res.Findings[1].Message, "missing: no such file or directory") || res.Files != 1 {
+		t.Errorf("missing path: %+v, %v", res, err)
 	}
 }
 
@@ -231,7 +254,7 @@ func TestFormats(t *testing.T) {
 		RuleName: "plaintext-secret", Severity: SeverityError, Message: "100% bad\nreally"}, {File: "x.yaml", Line: 1, Doc: 1,
 		Rule: "SK009", RuleName: "old-key", Severity: SeverityWarning, Message: "old"}}}
 	var b bytes.Buffer
-	if err := Write(&b, res, "github"); err != nil {
+	if err := Write(&b, res, WriteOptions{Format: "github"}); err != nil {
 		t.Fatal(err)
 	}
 	want := "::error file=a%2Cb%3Ac.yaml,line=3,title=SK001 plaintext-secret::100%25 bad%0Areally\n" +
@@ -240,21 +263,21 @@ func TestFormats(t *testing.T) {
 		t.Errorf("github output:\n%s\nwant:\n%s", b.String(), want)
 	}
 	b.Reset()
-	if err := Write(&b, res, "text"); err != nil {
+	if err := Write(&b, res, WriteOptions{Format: "text"}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(b.String(), "a,b:c.yaml:2: [SK001 plaintext-secret] 100% bad") {
+	if !strings.HasPrefix(b.String(), "a,b:c.yaml:3: error: 100% bad\nreally (SK001 plaintext-secret)\n") {
 		t.Errorf("text output: %s", b.String())
 	}
 	b.Reset()
-	if err := Write(&b, &Result{}, "json"); err != nil {
+	if err := Write(&b, &Result{}, WriteOptions{Format: "json"}); err != nil {
 		t.Fatal(err)
 	}
 	var rep map[string]any
 	if err := json.Unmarshal(b.Bytes(), &rep); err != nil || rep["findings"] == nil || rep["version"] != 1.0 {
 		t.Errorf("json output %s: %v", b.String(), err)
 	}
-	if Write(&b, res, "xml") == nil {
+	if Write(&b, res, WriteOptions{Format: "xml"}) == nil {
 		t.Error("unknown format accepted")
 	}
 }
@@ -273,4 +296,80 @@ func TestParseAge(t *testing.T) {
 	if FormatAge(90*24*time.Hour) != "90d" || FormatAge(36*time.Hour) != "36h0m0s" {
 		t.Error("FormatAge")
 	}
+}
+
+// TestSuppressionScopes: a comment covers its document (also in a Helm
+// template), an annotation its object (also a List item), a .sealkit.yaml
+// entry its paths; an unknown rule in .sealkit.yaml is a configuration
+// error.
+func TestSuppressionScopes(t *testing.T) {
+	dir := t.TempDir()
+	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: %s}\nstringData: {password: hunter2}\n"
+	writeFile(t, filepath.Join(dir, "chart/Chart.yaml"), "apiVersion: v2\nname: c\nversion: 1.0.0\n")
+	writeFile(t, filepath.Join(dir, "chart/templates/s.yaml"), fmt.Sprintf(secret, "a")+
+		"---\n# seal-lint-ignore plaintext-secret demo chart: the value is documented as public\n"+fmt.Sprintf(secret, "b"))
+	writeFile(t, filepath.Join(dir, "list.yaml"), "apiVersion: v1\nkind: List\nitems:\n"+
+		"- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: c\n    annotations: {sealkit.dev/lint-ignore: SK001 public test key}\n  stringData: {k: v}\n"+
+		"- apiVersion: v1\n  kind: Secret\n  metadata: {name: d}\n  stringData: {k: v}\n")
+	res, err := Lint([]string{dir}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, sup []string
+	for _, f := range res.Findings {
+		got = append(got, f.Name)
+	}
+	for _, f := range res.Suppressed {
+		sup = append(sup, f.Name+": "+f.Suppression.Reason)
+	}
+	if want := []string{"a", "d"}; !slices.Equal(got, want) {
+		t.Errorf("findings for %q, want %q", got, want)
+	}
+	if want := []string{"b: demo chart: the value is documented as public", "c: public test key"}; !slices.Equal(sup, want) {
+		t.Errorf("suppressed %q, want %q", sup, want)
+	}
+	writeFile(t, filepath.Join(dir, ".sealkit.yaml"), "lint:\n  ignore:\n  - path: '**'\n    rules: [SK001, no-such-rule]\n    reason: x\n")
+	res, err = Lint([]string{dir}, Options{})
+	if err == nil || !strings.Contains(err.Error(), `.sealkit.yaml:3: lint: ignore: names unknown rule "no-such-rule"`) || len(res.Findings) != 2 {
+		t.Errorf("unknown rule in .sealkit.yaml: %v, %d findings", err, len(res.Findings))
+	}
+	writeFile(t, filepath.Join(dir, ".sealkit.yaml"), "lint:\n  ignore:\n  - path: '**'\n    rules: [SK001]\n    reason: all fixtures\n")
+	if res, err = Lint([]string{dir}, Options{}); err != nil || len(res.Findings) != 0 || len(res.Suppressed) != 4 {
+		t.Errorf("config ignore: %+v, %v", res, err)
+	}
+}
+
+// TestChartMessagesWithheld renders a chart whose fail and required
+// messages quote a value: nothing of it reaches a log or a finding, and
+// rendering goes on.
+func TestChartMessagesWithheld(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c/Chart.yaml"), "apiVersion: v2\nname: c\nversion: 1.0.0\n")
+	writeFile(t, filepath.Join(dir, "c/values.yaml"), "password: test-only-canary\nlegacy: true\n")
+	writeFile(t, filepath.Join(dir, "c/templates/s.yaml"), `{{- if .Values.legacy }}{{ fail (printf "legacy is gone, password %s" .Values.password) }}{{ end }}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ required (printf "token needed (password is %s)" .Values.password) .Values.token }}x
+data:
+  bad: {{ .Values.password | quote }}
+---
+apiVersion: sealkit.dev/v1alpha1
+kind: SealedSecret
+metadata: {name: s, namespace: shop}
+spec:
+  encryptedData:
+    password: {{ .Values.password }}
+`)
+	var logs bytes.Buffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	res, err := Lint([]string{dir}, Options{})
+	if err != nil || len(res.Findings) != 1 || res.Findings[0].Rule != UndecodableValue.ID || res.Findings[0].Line != 14 || res.Documents != 2 {
+		t.Fatalf("findings = %+v, %v", res, err)
+	}
+	if strings.Contains(logs.String(), "canary") {
+		t.Errorf("rendering logged a value: %s", logs.String())
+	}
+	assertNoCanary(t, res)
 }

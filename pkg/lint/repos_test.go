@@ -118,7 +118,7 @@ func TestGenerateRepos(t *testing.T) {
 	}
 	prod, dev, old := testIdentity(t, "prod"), testIdentity(t, "dev"), testIdentity(t, "old")
 	recovery, stranger := testIdentity(t, "recovery"), testIdentity(t, "stranger")
-	for _, r := range []string{"clean", "plaintext", "malformed", "undecodable", "scope", "unknown-key", "retired-key", "compromised-key", "old-key"} {
+	for _, r := range []string{"clean", "plaintext", "malformed", "undecodable", "scope", "unknown-key", "retired-key", "compromised-key", "old-key", "chart", "suppress"} {
 		if err := os.RemoveAll(filepath.Join(reposDir, r)); err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +126,10 @@ func TestGenerateRepos(t *testing.T) {
 	w := func(repo, path, content string) { writeFile(t, filepath.Join(reposDir, repo, path), content) }
 	prodRing := keyringFile(key(prod, "2026-10-01", keyring.StateActive), key(old, "2025-01-01", keyring.StateRetained))
 	config := "# sample repository for seal lint tests\nrules:\n- path: clusters/prod/**\n  keys: [keys/prod.keys]\n  recovery: [" +
-		recovery.Recipient().String() + "]\n- path: clusters/dev/**\n  keys: [keys/dev.keys]\n  scope: namespace\n"
+		recovery.Recipient().String() + "]\n- path: clusters/dev/**\n  keys: [keys/dev.keys]\n  scope: namespace\n" +
+		"- path: charts/web/**\n  keys: [keys/prod.keys]\n  recovery: [" + recovery.Recipient().String() + "]\n  values: [charts/web/values-prod.yaml]\n" +
+		"- path: clusters/legacy/**\n  keys: [keys/prod.keys]\n" +
+		"lint:\n  ignore:\n  - path: clusters/legacy/**\n    rules: [not-sealkit]\n    reason: moving to sealkit in OPS-42; kubeseal still deploys these\n"
 	pw := map[string]string{"password": "test-only-canary"}
 
 	// clean: everything right, including files lint must leave alone.
@@ -146,14 +149,36 @@ func TestGenerateRepos(t *testing.T) {
 	w("clean", "clusters/dev/sa-token.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: builder-token\n  namespace: dev\n"+
 		"  annotations: {kubernetes.io/service-account.name: builder}\ntype: kubernetes.io/service-account-token\n")
 	w("clean", "kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [clusters/prod/db.yaml]\n")
-	w("clean", "charts/web/values.yaml", "replicas: 2\nimage: {repository: nginx}\n")
 	w("clean", "README.md", "kind: Secret\ndata: {not: checked}\n")
+	for p, content := range nonKubernetes {
+		w("clean", p, content)
+	}
+	for p, content := range webChart {
+		w("clean", "charts/web/"+p, content)
+	}
+	webDB := sealedSecret(t, "shop", "web-db", crypto.ScopeStrict, map[string]string{"password": "x", "user": "web"}, prod, recovery)
+	w("clean", "charts/web/values-prod.yaml", "replicaCount: 3\ndb:\n  sealed:\n    password: "+webDB.Spec.EncryptedData["password"]+
+		"\n    user: "+webDB.Spec.EncryptedData["user"]+"\n")
+	w("clean", "clusters/prod/sops-db.yaml", sopsSecret("db-legacy", []string{"password", "username"}, nil))
+	w("clean", "clusters/prod/sops-api.json", sopsJSON())
+	w("clean", "clusters/prod/external-refs.yaml", referenceSecrets)
+	w("clean", "clusters/legacy/db.yaml", bitnamiSealedSecret())
+	w("clean", "clusters/dev/smoke-test.yaml", "# seal-lint-ignore SK001 dummy credentials for the smoke test: nothing accepts them\n"+
+		"apiVersion: v1\nkind: Secret\nmetadata: {name: smoke-test, namespace: dev}\nstringData:\n  password: not-a-real-password\n")
 
 	// plaintext: the leak, in every disguise.
 	w("plaintext", "apps.yaml", deployment+"---\n# oops\napiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: shop}\n"+
 		"stringData:\n  password: test-only-canary\n")
 	w("plaintext", "list.yaml", "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n"+
-		"  metadata: {name: api, namespace: shop}\n  data:\n    token: dGVzdC1vbmx5LWNhbmFyeQ==\n")
+		"  metadata: {name: api, namespace: shop}\n  data:\n    token: dGVzdC1vbmx5LWNhbmFyeQ==\n"+
+		"- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: named\n    namespace: shop\n  data:\n    namespace: c2hvcA==\n    name: dGVzdC1vbmx5LWNhbmFyeQ==\n")
+	w("plaintext", "sops-partial.yaml", sopsSecret("db", []string{"password", "username"}, map[string]string{"password": "test-only-canary"}))
+	w("plaintext", "charts/leaky/Chart.yaml", "apiVersion: v2\nname: leaky\nversion: 0.1.0\n")
+	w("plaintext", "charts/leaky/values.yaml", "password: \"\"\nlegacy: {enabled: false}\n")
+	w("plaintext", "charts/leaky/templates/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}-api\n"+
+		"data:\n  password: {{ .Values.password | b64enc | quote }}\n  api-key: dGVzdC1vbmx5LWNhbmFyeQ==\n"+
+		"{{- if .Values.legacy.enabled }}\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: legacy\nstringData:\n"+
+		"  token: \"test-only-canary\"\n{{- end }}\n")
 	w("plaintext", "kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"+
 		"secretGenerator:\n- name: db\n  literals: [password=test-only-canary]\n")
 	ss := sealedSecret(t, "shop", "web", crypto.ScopeStrict, pw, prod)
@@ -195,4 +220,28 @@ func TestGenerateRepos(t *testing.T) {
 	w("retired-key", "db.yaml", manifests(t, "yaml", sealedSecret(t, "shop", "db", crypto.ScopeStrict, pw, prod)))
 	w("compromised-key", "db.yaml", manifests(t, "yaml", sealedSecret(t, "shop", "db", crypto.ScopeStrict, pw, prod, dev)))
 	w("old-key", "db.yaml", manifests(t, "yaml", sealedSecret(t, "shop", "db", crypto.ScopeStrict, pw, prod)))
+
+	// chart: what rendering finds, pointing at the template line.
+	w("chart", ".sealkit.yaml", "rules:\n- path: charts/app/**\n  keys: [cluster.keys]\n  values: [charts/app/values-prod.yaml]\n"+
+		"- path: '**'\n  keys: [cluster.keys]\n")
+	w("chart", "cluster.keys", keyringFile(key(prod, "2026-10-01", keyring.StateActive)))
+	w("chart", "charts/app/Chart.yaml", "apiVersion: v2\nname: app\nversion: 1.0.0\n")
+	w("chart", "charts/app/values.yaml", "sealed: {}\n")
+	w("chart", "charts/app/templates/sealedsecret.yaml", "apiVersion: sealkit.dev/v1alpha1\nkind: SealedSecret\n"+
+		"metadata:\n  name: app\n  namespace: {{ .Release.Namespace }}\nspec:\n  encryptedData:\n"+
+		"    password: {{ .Values.sealed.password }}\n    token: {{ .Values.sealed.token }}\n")
+	w("chart", "charts/app/values-prod.yaml", "sealed:\n  password: "+sealedSecret(t, "default", "app", crypto.ScopeStrict, pw, stranger).Spec.EncryptedData["password"]+
+		"\n  token: sealkit:v1:not-a-sealed-value\n")
+	w("chart", "charts/needs-deps/Chart.yaml", "apiVersion: v2\nname: needs-deps\nversion: 1.0.0\ndependencies:\n"+
+		"- name: common\n  version: 2.x.x\n  repository: oci://registry-1.docker.io/bitnamicharts\n")
+	w("chart", "charts/needs-deps/templates/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ include \"common.names.fullname\" . }}\n"+
+		"stringData:\n  password: {{ .Values.password | quote }}\n")
+
+	// suppress: what suppressions do, and a broken one.
+	w("suppress", ".sealkit.yaml", "lint:\n  ignore:\n  - path: fixtures/**\n    rules: [SK001]\n    reason: test fixtures, never deployed\n")
+	plain := "apiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: shop}\nstringData:\n  password: test-only-canary\n"
+	w("suppress", "fixtures/db.yaml", fmt.Sprintf(plain, "fixture"))
+	w("suppress", "apps/no-reason.yaml", "# seal-lint-ignore SK001\n"+fmt.Sprintf(plain, "no-reason"))
+	w("suppress", "apps/annotated.json", `{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "annotated", "namespace": "shop",`+
+		`"annotations": {"sealkit.dev/lint-ignore": "plaintext-secret the e2e suite's throwaway user"}}, "stringData": {"password": "test-only-canary"}}`+"\n")
 }

@@ -13,6 +13,9 @@
 //	  scope: strict             # strict, namespace or cluster
 //	  recovery: [age1pq1…]      # recovery recipients added to every sealing
 //	  context: prod             # kube context for online commands
+//	  values: [values-prod.yaml] # Helm values files seal lint renders charts with
+//	lint:                       # seal lint settings; see LintIgnore
+//	  ignore: [{path: legacy/**, rules: [SK006], reason: …}]
 //
 // Parsing is strict: an unknown field is an error naming the file and line.
 // See [Match] for the glob syntax and docs/gitops.md for the full reference.
@@ -47,6 +50,9 @@ type Rule struct {
 	Scope      string   `yaml:"scope"`
 	Recovery   []string `yaml:"recovery"`
 	Context    string   `yaml:"context"`
+	// Values are Helm values files (relative to this file) that seal lint
+	// renders the charts under Path with, after the charts' own defaults.
+	Values []string `yaml:"values"`
 
 	// Line is where the rule starts in the file, for messages.
 	Line int `yaml:"-"`
@@ -59,6 +65,8 @@ type Config struct {
 	File     string
 	Defaults *Rule
 	Rules    []Rule
+	// LintIgnores are the lint: ignore: entries, in file order.
+	LintIgnores []LintIgnore
 
 	// applied caches resolved rules by index: linting a large repository
 	// looks up every file, and parsing post-quantum recipients each time
@@ -156,6 +164,8 @@ type Applied struct {
 	// Scope is empty when neither the rule nor the defaults set one.
 	Scope   crypto.Scope
 	Context string
+	// Values are the Helm values files, absolute.
+	Values []string
 }
 
 // String says which rule applied, for seal -v.
@@ -210,11 +220,15 @@ func (c *Config) resolveRule(i int, r *Rule) *Applied {
 		merged.Recovery = or(merged.Recovery, d.Recovery)
 		merged.Scope = or(merged.Scope, d.Scope)
 		merged.Context = or(merged.Context, d.Context)
+		merged.Values = or(merged.Values, d.Values)
 	}
 	a := &Applied{Config: c, Rule: i, Line: r.Line, Pattern: r.Path,
 		Scope: crypto.Scope(merged.Scope), Context: merged.Context}
 	for _, k := range merged.Keys {
 		a.Keys = append(a.Keys, c.resolve(k))
+	}
+	for _, v := range merged.Values {
+		a.Values = append(a.Values, c.resolve(v))
 	}
 	a.Recipients = mustRecipients(merged.Recipients)
 	a.Recovery = mustRecipients(merged.Recovery)

@@ -14,8 +14,8 @@ import (
 )
 
 var (
-	topFields  = []string{"defaults", "rules"}
-	ruleFields = []string{"path", "keys", "recipients", "scope", "recovery", "context"}
+	topFields  = []string{"defaults", "rules", "lint"}
+	ruleFields = []string{"path", "keys", "recipients", "scope", "recovery", "context", "values"}
 )
 
 // Parse parses a configuration read from file (used in messages and to
@@ -69,9 +69,13 @@ func Parse(data []byte, file string) (*Config, error) {
 				}
 				c.Rules = append(c.Rules, *r)
 			}
+		case "lint":
+			if err := parseLint(c, val); err != nil {
+				return nil, err
+			}
 		}
 	}
-	if len(c.Rules) == 0 && c.Defaults == nil {
+	if len(c.Rules) == 0 && c.Defaults == nil && len(c.LintIgnores) == 0 {
 		return nil, at(top.Line, "no rules and no defaults")
 	}
 	return c, nil
@@ -109,6 +113,11 @@ func decodeRule(file string, n *yaml.Node) (*Rule, error) {
 	for _, k := range r.Keys {
 		if strings.TrimSpace(k) == "" {
 			return nil, fmt.Errorf("%s:%d: keys: empty file name", file, r.Line)
+		}
+	}
+	for _, v := range r.Values {
+		if strings.TrimSpace(v) == "" {
+			return nil, fmt.Errorf("%s:%d: values: empty file name", file, r.Line)
 		}
 	}
 	return r, nil

@@ -114,3 +114,51 @@ func TestReseal(t *testing.T) {
 		t.Errorf("second reseal: changed %v, err %v; want no change and no key needed", again, err)
 	}
 }
+
+// TestResealIgnoresForgedHints: a value still sealed to an old (say,
+// compromised) key whose hints were edited to name the new key is
+// re-sealed all the same: the header decides, not the hints.
+func TestResealIgnoresForgedHints(t *testing.T) {
+	oldID, newID, recovery := newIdentity(t), newIdentity(t), newIdentity(t)
+	ss, err := Seal(testSecret(), SealOptions{Recipients: []*crypto.Recipient{oldID.Recipient(), recovery.Recipient()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forge := func(enc string, ids ...*crypto.Identity) string {
+		hints := make([]string, len(ids))
+		for i, id := range ids {
+			hints[i] = string(id.KeyID())
+		}
+		return "sealkit:v1:" + strings.Join(hints, ",") + ":" + enc[strings.LastIndexByte(enc, ':')+1:]
+	}
+	for k, v := range ss.Spec.EncryptedData {
+		ss.Spec.EncryptedData[k] = forge(v, newID, recovery)
+	}
+	to := []*crypto.Recipient{newID.Recipient(), recovery.Recipient()}
+	changed, err := Reseal(ss, []*crypto.Identity{newID, oldID}, to)
+	if err != nil || !changed {
+		t.Fatalf("reseal of values whose hints lie: changed %v, err %v", changed, err)
+	}
+	for k, v := range ss.Spec.EncryptedData {
+		n, opens, err := crypto.SealedTo(v, []*crypto.Identity{newID, oldID, recovery})
+		if err != nil || n != 2 || !slices.Equal(opens, []crypto.KeyID{newID.KeyID(), recovery.KeyID()}) {
+			t.Errorf("%s: %d stanzas opened by %v (%v), want the new key and the recovery key", k, n, opens, err)
+		}
+	}
+	// Now current: nothing changes the second time.
+	if again, err := Reseal(ss, []*crypto.Identity{newID, oldID}, to); err != nil || again {
+		t.Errorf("second reseal: changed %v, err %v", again, err)
+	}
+	// One stanza short (sealed to the new key only, hints claiming both):
+	// re-sealed to add the recovery key.
+	one, err := Seal(testSecret(), SealOptions{Recipients: []*crypto.Recipient{newID.Recipient()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range one.Spec.EncryptedData {
+		one.Spec.EncryptedData[k] = forge(v, newID, recovery)
+	}
+	if changed, err := Reseal(one, []*crypto.Identity{newID}, to); err != nil || !changed {
+		t.Errorf("a value missing a recipient: changed %v, err %v", changed, err)
+	}
+}

@@ -85,7 +85,7 @@ func Unseal(ss *v1alpha1.SealedSecret, ids []*crypto.Identity) (*corev1.Secret, 
 
 // Reseal re-seals every value of ss to the recipients to, with the same
 // frame, opening it with ids. Values already sealed to exactly the keys of
-// to (as their key ID hints say) are left as they are, so re-sealing a
+// to are left as they are (see [sealedToExactly]), so re-sealing a
 // repository twice changes nothing the second time; changed reports whether
 // any value was replaced. On error ss is unchanged.
 func Reseal(ss *v1alpha1.SealedSecret, ids []*crypto.Identity, to []*crypto.Recipient) (changed bool, err error) {
@@ -100,7 +100,7 @@ func Reseal(ss *v1alpha1.SealedSecret, ids []*crypto.Identity, to []*crypto.Reci
 	resealed := make(map[string]string)
 	for _, key := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
 		enc := ss.Spec.EncryptedData[key]
-		if hints, err := crypto.KeyIDs(enc); err == nil && len(want) > 0 && slices.Equal(sortedUnique(hints), want) {
+		if sealedToExactly(enc, want, ids) {
 			continue
 		}
 		f := FrameFor(ss, key)
@@ -116,6 +116,40 @@ func Reseal(ss *v1alpha1.SealedSecret, ids []*crypto.Identity, to []*crypto.Reci
 	}
 	maps.Copy(ss.Spec.EncryptedData, resealed)
 	return len(resealed) > 0, nil
+}
+
+// sealedToExactly reports whether enc needs no re-seal to the keys want
+// (sorted, unique). The key ID hints must say so, but they are only a
+// filter: anyone can edit them. The header decides: it must have one
+// stanza per wanted key, every identity of ids that opens it must be
+// wanted, and every wanted key ids holds must open it. A stanza for a
+// wanted key whose identity ids does not hold can only be counted, not
+// checked: seal-controller holds every cluster key, so its re-seal checks
+// them all; an offline re-seal by a recovery key holder relies on the
+// count and the hints for the cluster keys.
+func sealedToExactly(enc string, want []crypto.KeyID, ids []*crypto.Identity) bool {
+	hints, err := crypto.KeyIDs(enc)
+	if err != nil || len(want) == 0 || !slices.Equal(sortedUnique(hints), want) {
+		return false
+	}
+	n, opens, err := crypto.SealedTo(enc, ids)
+	if err != nil || n != len(want) {
+		return false
+	}
+	held := map[crypto.KeyID]bool{}
+	for _, id := range ids {
+		if slices.Contains(want, id.KeyID()) {
+			held[id.KeyID()] = true
+		}
+	}
+	opened := map[crypto.KeyID]bool{}
+	for _, o := range opens {
+		if !slices.Contains(want, o) {
+			return false // sealed to a key of ours that is not wanted: an old one
+		}
+		opened[o] = true
+	}
+	return len(opened) == len(held)
 }
 
 func sortedUnique(ids []crypto.KeyID) []crypto.KeyID {

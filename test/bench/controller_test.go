@@ -33,11 +33,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/sealkit/sealkit/internal/controller"
+	"github.com/sealkit/sealkit/internal/controller/reconciler"
 	kscheme "github.com/sealkit/sealkit/internal/scheme"
 	"github.com/sealkit/sealkit/internal/testenv"
-	"github.com/sealkit/sealkit/pkg/controller"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/keysecret"
 	"github.com/sealkit/sealkit/pkg/sealed"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
@@ -55,7 +57,7 @@ const (
 	controllerNS = "sealkit-system"
 	qps          = controller.DefaultQPS
 	burst        = controller.DefaultBurst
-	workers      = controller.DefaultConcurrency
+	workers      = reconciler.DefaultConcurrency
 )
 
 type result struct {
@@ -339,11 +341,11 @@ func createKey(t testing.TB, c client.Client) *crypto.Identity {
 	s := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:   controllerNS,
-			Name:        keyring.KeySecretPrefix + string(id.KeyID()),
-			Labels:      map[string]string{keyring.LabelKey: "true", keyring.LabelKeyState: string(keyring.StateActive)},
-			Annotations: map[string]string{keyring.AnnotationKeyID: string(id.KeyID()), keyring.AnnotationCreated: time.Now().UTC().Format(time.RFC3339)},
+			Name:        keysecret.NamePrefix + string(id.KeyID()),
+			Labels:      map[string]string{keysecret.LabelKey: "true", keysecret.LabelState: string(keyring.StateActive)},
+			Annotations: map[string]string{keysecret.AnnotationKeyID: string(id.KeyID()), keysecret.AnnotationCreated: time.Now().UTC().Format(time.RFC3339)},
 		},
-		Data: map[string][]byte{keyring.KeyDataIdentity: []byte(id.String())},
+		Data: map[string][]byte{keysecret.DataIdentity: []byte(id.String())},
 	}
 	if err := c.Create(context.Background(), s); err != nil {
 		t.Fatal(err)

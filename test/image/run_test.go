@@ -3,6 +3,7 @@ package image
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -192,10 +194,16 @@ func TestImageRunsInPodman(t *testing.T) {
 		return false
 	})
 
-	// Its metrics, and its logs never carry the value.
-	if body := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics)); !strings.Contains(body, "sealkit_keys{") {
-		t.Errorf("/metrics has no sealkit_keys:\n%.2000s", body)
+	// Its metrics: HTTPS, only for a caller bound to sealkit-metrics-reader.
+	metricsURL := fmt.Sprintf("https://127.0.0.1:%d/metrics", metrics)
+	if code, _ := scrape(t, metricsURL, ""); code != http.StatusUnauthorized && code != http.StatusForbidden {
+		t.Errorf("/metrics without a token: HTTP %d, want 401 or 403", code)
 	}
+	if code, body := scrape(t, metricsURL, prometheusToken(t, env)); code != http.StatusOK || !strings.Contains(body, "sealkit_keys{") {
+		t.Errorf("/metrics as a sealkit-metrics-reader: HTTP %d\n%.2000s", code, body)
+	}
+
+	// Its logs never carry the value.
 	logs, err := pm.cmd("logs", name).CombinedOutput()
 	if err != nil {
 		t.Fatal(err)
@@ -345,14 +353,55 @@ func httpOK(u string) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-func httpGet(t *testing.T, u string) string {
+// scrape GETs the controller's /metrics as Prometheus does: HTTPS without
+// checking the controller's self-signed certificate, with a bearer token.
+func scrape(t *testing.T, u, token string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(u)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, u, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // the controller's self-signed serving certificate
+	}}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
 	}
 	defer resp.Body.Close()
 	var b bytes.Buffer
 	_, _ = b.ReadFrom(resp.Body)
-	return b.String()
+	return resp.StatusCode, b.String()
+}
+
+// prometheusToken is a token of a ServiceAccount bound to the base's
+// ClusterRole sealkit-metrics-reader, as docs/install.md says to set up.
+func prometheusToken(t *testing.T, env *testenv.Env) string {
+	t.Helper()
+	ctx := t.Context()
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "prometheus"}}
+	crb := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "prometheus-sealkit-metrics"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "sealkit-metrics-reader"},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: "default", Name: "prometheus"}},
+	}
+	for _, o := range []client.Object{sa, crb} {
+		if err := env.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs, err := kubernetes.NewForConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := cs.CoreV1().ServiceAccounts("default").CreateToken(ctx, "prometheus",
+		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}},
+		metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr.Status.Token
 }

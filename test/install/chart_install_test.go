@@ -1,7 +1,6 @@
 package install
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/keysecret"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
@@ -139,11 +139,5 @@ func keySecret(t *testing.T) *corev1.Secret {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{
-			Namespace: chartNamespace, Name: fmt.Sprintf("%s%s", keyring.KeySecretPrefix, id.Recipient().KeyID()),
-			Labels: map[string]string{keyring.LabelKey: "true", keyring.LabelKeyState: string(keyring.StateActive)},
-		},
-		Data: map[string][]byte{keyring.KeyDataIdentity: []byte(id.String())},
-	}
+	return keysecret.New(chartNamespace, id, time.Now(), keyring.StateActive)
 }

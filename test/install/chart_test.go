@@ -106,7 +106,8 @@ func TestChartLint(t *testing.T) {
 func allOn() map[string]any {
 	return map[string]any{
 		"image":            map[string]any{"digest": "sha256:" + strings.Repeat("ab", 32)},
-		"networkPolicy":    map[string]any{"enabled": true, "metricsFrom": []any{map[string]any{"namespaceSelector": map[string]any{}}}},
+		"networkPolicy":    map[string]any{"restrictEgress": true, "metricsFrom": []any{map[string]any{"namespaceSelector": map[string]any{}}}},
+		"metrics":          map[string]any{"readers": []any{map[string]any{"kind": "ServiceAccount", "name": "prometheus", "namespace": "monitoring"}}},
 		"serviceMonitor":   map[string]any{"enabled": true},
 		"prometheusRule":   map[string]any{"enabled": true},
 		"grafanaDashboard": map[string]any{"enabled": true},
@@ -258,6 +259,8 @@ func TestChartValues(t *testing.T) {
 		"tolerations":         []any{map[string]any{"key": "dedicated", "operator": "Exists"}},
 		"priorityClassName":   "system-cluster-critical",
 		"podDisruptionBudget": map[string]any{"enabled": false},
+		"networkPolicy":       map[string]any{"enabled": false},
+		"metrics":             map[string]any{"secure": false},
 		"webhook":             map[string]any{"enabled": false},
 		"createCRD":           false,
 		"userRoles":           map[string]any{"enabled": false},
@@ -269,7 +272,7 @@ func TestChartValues(t *testing.T) {
 	a := args(t, objs)
 	for _, want := range []string{
 		"--watch-namespaces=shop,billing", "--key-rotation-period=168h", "--recovery-recipient=" + recipient,
-		"--concurrency=64", "--enable-webhooks=false",
+		"--concurrency=64", "--enable-webhooks=false", "--metrics-secure=false",
 	} {
 		if !slices.Contains(a, want) {
 			t.Errorf("args %q lack %s", a, want)
@@ -290,7 +293,7 @@ func TestChartValues(t *testing.T) {
 		t.Errorf("memory limit %q", mem)
 	}
 	for _, gone := range []string{
-		"PodDisruptionBudget/seal-controller", "ValidatingWebhookConfiguration/seal-controller",
+		"PodDisruptionBudget/seal-controller", "NetworkPolicy/seal-controller", "ValidatingWebhookConfiguration/seal-controller",
 		"MutatingWebhookConfiguration/seal-controller", "Service/seal-controller-webhook",
 		"CustomResourceDefinition/sealedsecrets.sealkit.dev", "ClusterRole/sealkit-edit", "ClusterRole/sealkit-view",
 	} {
@@ -300,15 +303,16 @@ func TestChartValues(t *testing.T) {
 	}
 }
 
-// TestChartOptionalParts: NetworkPolicy, ServiceMonitor, PrometheusRule and
-// the dashboard are off by default and render when enabled; the rules are
+// TestChartOptionalParts: ServiceMonitor, PrometheusRule, the dashboard and
+// the metrics reader binding are off by default and render when enabled; the
+// NetworkPolicy narrows metrics ingress and egress when asked; the rules are
 // manifests/monitoring's and pass the Prometheus parser; a bad digest is
 // refused.
 func TestChartOptionalParts(t *testing.T) {
 	defaults := kinds(mustRender(t, nil))
-	for _, k := range []string{"NetworkPolicy", "ServiceMonitor", "PrometheusRule", "ConfigMap"} {
+	for _, k := range []string{"ServiceMonitor", "PrometheusRule", "ConfigMap", "ClusterRoleBinding/sealkit-metrics-reader"} {
 		for _, o := range defaults {
-			if strings.HasPrefix(o, k+"/") {
+			if o == k || strings.HasPrefix(o, k+"/") {
 				t.Errorf("%s rendered by default", o)
 			}
 		}
@@ -317,9 +321,17 @@ func TestChartOptionalParts(t *testing.T) {
 	if img := controllerContainer(t, objs)["image"]; img != release.ImageRepository+"@sha256:"+strings.Repeat("ab", 32) {
 		t.Errorf("image %v: the digest must win over the tag", img)
 	}
-	for _, want := range []string{"NetworkPolicy/seal-controller", "ServiceMonitor/seal-controller", "PrometheusRule/sealkit", "ConfigMap/sealkit-grafana-dashboard"} {
+	for _, want := range []string{"NetworkPolicy/seal-controller", "ServiceMonitor/seal-controller", "PrometheusRule/sealkit",
+		"ConfigMap/sealkit-grafana-dashboard", "ClusterRoleBinding/sealkit-metrics-reader"} {
 		if !slices.Contains(kinds(objs), want) {
 			t.Errorf("%s not rendered with %v", want, allOn())
+		}
+	}
+	if np := find(objs, "NetworkPolicy", "seal-controller"); np != nil {
+		types, _, _ := unstructured.NestedStringSlice(np.Object, "spec", "policyTypes")
+		ingress, _, _ := unstructured.NestedSlice(np.Object, "spec", "ingress")
+		if !slices.Equal(types, []string{"Ingress", "Egress"}) || len(ingress) != 2 || ingress[1].(map[string]any)["from"] == nil {
+			t.Errorf("NetworkPolicy with metricsFrom and restrictEgress: types %v ingress %v", types, ingress)
 		}
 	}
 	if rule := find(objs, "PrometheusRule", "sealkit"); rule != nil {
@@ -330,6 +342,9 @@ func TestChartOptionalParts(t *testing.T) {
 		}
 		if !equalObjects(rule.Object["spec"], find(mon, "PrometheusRule", "sealkit").Object["spec"]) {
 			t.Error("the chart's PrometheusRule differs from manifests/monitoring's")
+		}
+		if !equalObjects(find(objs, "ServiceMonitor", "seal-controller").Object["spec"], find(mon, "ServiceMonitor", "seal-controller").Object["spec"]) {
+			t.Error("the chart's ServiceMonitor differs from manifests/monitoring's")
 		}
 	}
 	if _, err := render(t, map[string]any{"image": map[string]any{"digest": "latest"}}); err == nil || !strings.Contains(err.Error(), "image.digest") {

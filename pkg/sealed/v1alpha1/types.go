@@ -7,8 +7,14 @@ import (
 
 // Annotations and labels on SealedSecrets and the Secrets made from them.
 const (
-	// AnnotationOverwrite, set to "true" on a SealedSecret, lets the
-	// controller take over an existing Secret it did not create.
+	// AnnotationManaged, set to "true" on an existing Secret by its owner,
+	// consents to a SealedSecret of the same name adopting it (the
+	// convention Bitnami Sealed Secrets users know). A Secret controlled by
+	// another controller is never adopted, annotation or not.
+	AnnotationManaged = "sealkit.dev/managed"
+	// AnnotationOverwrite on a SealedSecret is no longer honoured: the
+	// author of a SealedSecret cannot consent for the owner of a Secret.
+	// The controller says so in the status of a SealedSecret carrying it.
 	AnnotationOverwrite = "sealkit.dev/overwrite"
 	// LabelManagedBy marks Secrets the controller owns; its value is
 	// [ManagedByController].
@@ -27,6 +33,12 @@ const (
 // reports that instead of success.
 const WarningVerified = "sealkit: every value opens here (checked by seal-controller)"
 
+// ConditionKeyCompromised is a warning condition, True while some value of
+// an unchanged SealedSecret opens only with a key marked compromised: its
+// Secret keeps working, but whoever holds the leaked key can read the value
+// from Git. Re-seal it.
+const ConditionKeyCompromised = "KeyCompromised"
+
 // ConditionReady is the condition type saying whether the Secret is in
 // place and current; its reason is one of the Reason constants.
 const ConditionReady = "Ready"
@@ -39,6 +51,24 @@ const (
 	ReasonSecretConflict = "SecretConflict"
 	ReasonNoKey          = "NoKey"
 	ReasonInvalidSpec    = "InvalidSpec"
+	// ReasonNamespaceNotAllowed: SealedSecrets in the controller's own
+	// namespace are not unsealed unless the operator allows it.
+	ReasonNamespaceNotAllowed = "NamespaceNotAllowed"
+	// ReasonReservedMetadata: the template sets labels or annotations in
+	// the reserved sealkit.dev/ prefix, or the Secret would be one the
+	// controller keeps for itself.
+	ReasonReservedMetadata = "ReservedMetadata"
+	// ReasonSecretTypeNotAllowed: the template asks for a Secret type that
+	// mints credentials (service-account or bootstrap tokens) and the
+	// operator has not allowed it.
+	ReasonSecretTypeNotAllowed = "SecretTypeNotAllowed"
+	// ReasonSecretRejected: the API server refused to write the Secret
+	// (validation, quota, admission); an existing Secret is left as it was.
+	ReasonSecretRejected = "SecretRejected"
+	// ReasonCompromisedKey: a value opens only with a key marked
+	// compromised, and the SealedSecret is new or changed since it was
+	// last unsealed. Re-seal it to the active key.
+	ReasonCompromisedKey = "CompromisedKey"
 )
 
 // Scope values of [SealedSecretSpec.Scope]; they match pkg/crypto's scopes.

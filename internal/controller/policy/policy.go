@@ -1,0 +1,131 @@
+// Package policy is the tenant boundary of seal-controller: what a
+// SealedSecret may make the controller write, whoever wrote it. Someone who
+// may create SealedSecrets in one namespace gains nothing beyond the
+// Secret of that name there: not the controller's keys or namespace, not
+// another owner's Secret, not a credential the cluster would mint.
+//
+// The reconciler checks a SealedSecret with [Policy.Check] before it opens
+// anything, and an existing Secret with [Policy.CheckExisting] before it
+// writes over it; the validating webhook uses the same checks to refuse
+// such objects at apply time.
+package policy
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sealkit/sealkit/pkg/keysecret"
+	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
+)
+
+// ReservedDomain is the label and annotation prefix the controller keeps
+// for itself: on a Secret, these say "a key" or "managed by sealkit".
+const ReservedDomain = "sealkit.dev"
+
+// CredentialTypes are the Secret types the API server or a controller turns
+// into a credential: the token controller fills a service-account-token
+// Secret with a token for the ServiceAccount it names, and a bootstrap
+// token Secret in kube-system lets a node join the cluster. A SealedSecret
+// may make one only if the operator allows its type.
+var CredentialTypes = []corev1.SecretType{
+	corev1.SecretTypeServiceAccountToken,
+	corev1.SecretTypeBootstrapToken,
+}
+
+// Policy is the operator's configuration of the boundary.
+type Policy struct {
+	// ControllerNamespace is the controller's own namespace (keys, the
+	// keyring, the webhook certificate).
+	ControllerNamespace string
+	// AllowControllerNamespace lets SealedSecrets in ControllerNamespace be
+	// unsealed; even then never into a key Secret or a reserved name.
+	AllowControllerNamespace bool
+	// AllowedTypes are the CredentialTypes the operator allows.
+	AllowedTypes []corev1.SecretType
+	// ReservedNames are Secrets of ControllerNamespace the controller keeps
+	// for itself besides keys, such as the webhook certificate.
+	ReservedNames []string
+}
+
+// Violation is why a SealedSecret may not be unsealed: a Ready reason and
+// a message that quotes at most a bounded part of the object.
+type Violation struct {
+	Reason, Message string
+}
+
+func (v *Violation) Error() string { return v.Message }
+
+// Check returns why ss may not be unsealed, or nil.
+func (p Policy) Check(ss *v1alpha1.SealedSecret) *Violation {
+	if ss.Namespace == p.ControllerNamespace {
+		if !p.AllowControllerNamespace {
+			return &Violation{v1alpha1.ReasonNamespaceNotAllowed, fmt.Sprintf(
+				"SealedSecrets in the controller's namespace %s are not unsealed (seal-controller --allow-controller-namespace)", p.ControllerNamespace)}
+		}
+		if strings.HasPrefix(ss.Name, keysecret.NamePrefix) || slices.Contains(p.ReservedNames, ss.Name) {
+			return &Violation{v1alpha1.ReasonReservedMetadata, fmt.Sprintf(
+				"Secret %s is reserved for seal-controller in its namespace", Quote(ss.Name))}
+		}
+	}
+	t := ss.Spec.Template
+	if bad := reservedKeys(t.Metadata.Labels, t.Metadata.Annotations); len(bad) > 0 {
+		return &Violation{v1alpha1.ReasonReservedMetadata, fmt.Sprintf(
+			"template sets %s: labels and annotations in %s are reserved for seal-controller", QuoteList(bad), ReservedDomain)}
+	}
+	if slices.Contains(CredentialTypes, t.Type) && !slices.Contains(p.AllowedTypes, t.Type) {
+		return &Violation{v1alpha1.ReasonSecretTypeNotAllowed, fmt.Sprintf(
+			"template type %s mints a credential: not allowed unless the operator allows it (seal-controller --allow-secret-type)", t.Type)}
+	}
+	return nil
+}
+
+// CheckExisting returns why the existing Secret s must never be written
+// by a SealedSecret, whatever it consents to, or nil.
+func (p Policy) CheckExisting(s *corev1.Secret) *Violation {
+	if s.Namespace == p.ControllerNamespace && (keysecret.IsKey(s) || slices.Contains(p.ReservedNames, s.Name)) {
+		return &Violation{v1alpha1.ReasonReservedMetadata, fmt.Sprintf(
+			"Secret %s is seal-controller's own: never written from a SealedSecret", Quote(s.Name))}
+	}
+	return nil
+}
+
+// Adoptable reports whether the existing Secret s, which no SealedSecret
+// controls, may be adopted by ss: only with its owner's consent (the
+// annotation v1alpha1.AnnotationManaged, "true", on the Secret) and never
+// from another controller. Otherwise it returns the conflict's message.
+func Adoptable(ss *v1alpha1.SealedSecret, s *corev1.Secret) (bool, string) {
+	if ref := metav1.GetControllerOf(s); ref != nil {
+		return false, fmt.Sprintf("Secret %s exists and is controlled by %s %s: it is never taken over",
+			Quote(s.Name), ref.Kind, Quote(ref.Name))
+	}
+	if s.Annotations[v1alpha1.AnnotationManaged] == "true" {
+		return true, ""
+	}
+	msg := fmt.Sprintf("Secret %s exists and is not managed by this SealedSecret; its owner may let it be adopted by annotating the Secret %s=\"true\"",
+		Quote(s.Name), v1alpha1.AnnotationManaged)
+	if _, ok := ss.Annotations[v1alpha1.AnnotationOverwrite]; ok {
+		msg += fmt.Sprintf(" (the SealedSecret's annotation %s is no longer honoured: consent must come from the Secret's owner)",
+			v1alpha1.AnnotationOverwrite)
+	}
+	return false, msg
+}
+
+// reservedKeys returns the label and annotation keys in ReservedDomain or a
+// subdomain of it, sorted.
+func reservedKeys(maps ...map[string]string) []string {
+	var bad []string
+	for _, m := range maps {
+		for k := range m {
+			prefix, _, ok := strings.Cut(k, "/")
+			if ok && (prefix == ReservedDomain || strings.HasSuffix(prefix, "."+ReservedDomain)) {
+				bad = append(bad, k)
+			}
+		}
+	}
+	slices.Sort(bad)
+	return slices.Compact(bad)
+}
