@@ -61,7 +61,7 @@ func newLayer(compressed []byte) (*layer, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	if l.diff, _, err = v1.SHA256(rc); err != nil {
 		return nil, err
 	}

@@ -101,7 +101,7 @@ func TestImageConfig(t *testing.T) {
 func entries(t *testing.T, img v1.Image) map[string]string {
 	t.Helper()
 	rc := mutate.Extract(img)
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	out := map[string]string{}
 	tr := tar.NewReader(rc)
 	for {
@@ -156,7 +156,7 @@ func TestStickyTmp(t *testing.T) {
 		t.Fatal(err)
 	}
 	rc, _ := l.Uncompressed()
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	tr := tar.NewReader(rc)
 	for {
 		h, err := tr.Next()

@@ -45,7 +45,7 @@ func WriteOCIArchive(path string, idx v1.ImageIndex, refName string) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	defer func() { _ = os.RemoveAll(tmp) }()
 	dir := filepath.Join(tmp, "layout")
 	if err := WriteLayout(dir, idx, refName); err != nil {
 		return err
@@ -93,7 +93,7 @@ func writeFile(path string, write func(io.Writer) error) (err error) {
 // sorted, time-free, root-owned entries.
 func tarDir(w io.Writer, dir string) error {
 	var paths []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
 		if err != nil || p == dir {
 			return err
 		}

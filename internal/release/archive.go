@@ -78,7 +78,7 @@ func writeZip(w io.Writer, files []archiveFile, mtime time.Time) error {
 // atomicWrite writes path through a temporary file renamed into place: a
 // failed build leaves no partial artifact.
 func atomicWrite(path string, write func(io.Writer) error) (err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil { //nolint:gosec // release artifacts are for everyone to read
 		return err
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".")

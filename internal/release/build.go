@@ -50,11 +50,11 @@ type Builder struct {
 // static binary (CGO_ENABLED=0), -trimpath, no VCS stamping, symbols and
 // DWARF stripped, the version stamped into internal/version.
 func (b Builder) Build(ctx context.Context, pkg string, p Platform, m Meta, out string) error {
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(out), 0o750); err != nil {
 		return err
 	}
 	ldflags := "-s -w -X " + ModulePath + "/internal/version.version=" + m.Version
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags", ldflags, "-o", out, pkg)
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags", ldflags, "-o", out, pkg) //nolint:gosec // our own packages and version
 	cmd.Dir = b.Root
 	// GOFLAGS from the caller's shell (e.g. -race, -cover, -mod=vendor) would
 	// change the binary; a release build takes none.

@@ -55,8 +55,8 @@ func BuildImage(ctx context.Context, o Options) (*ImageOutput, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(work)
-	if err := os.MkdirAll(o.Dist, 0o755); err != nil {
+	defer func() { _ = os.RemoveAll(work) }()
+	if err := os.MkdirAll(o.Dist, 0o755); err != nil { //nolint:gosec // release artifacts are for everyone to read
 		return nil, err
 	}
 	var out *ImageOutput
@@ -142,7 +142,7 @@ func buildCLIArchives(ctx context.Context, o Options) (map[Platform]string, erro
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(work)
+	defer func() { _ = os.RemoveAll(work) }()
 	b := Builder{Root: o.Root, Env: o.Env}
 	archives := map[Platform]string{}
 	for _, p := range o.CLIPlatforms {

@@ -3,6 +3,7 @@ package release
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -114,7 +115,11 @@ func (b Builder) Image(ctx context.Context, m Meta, platforms []Platform, dir, w
 		}
 		out.DockerArchives[p] = path
 	}
-	if err := os.WriteFile(filepath.Join(dir, "seal-controller.ref"), []byte(out.Ref+"\n"), 0o644); err != nil {
+	err = atomicWrite(filepath.Join(dir, "seal-controller.ref"), func(w io.Writer) error {
+		_, err := io.WriteString(w, out.Ref+"\n")
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	return out, nil

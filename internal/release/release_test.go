@@ -51,12 +51,12 @@ func fixtureRoot(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	real := repoRoot(t)
-	if err := os.CopyFS(filepath.Join(root, "manifests"), os.DirFS(filepath.Join(real, "manifests"))); err != nil {
+	src := repoRoot(t)
+	if err := os.CopyFS(filepath.Join(root, "manifests"), os.DirFS(filepath.Join(src, "manifests"))); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"LICENSE", "README.md"} {
-		b, err := os.ReadFile(filepath.Join(real, f))
+		b, err := os.ReadFile(filepath.Join(src, f))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +152,7 @@ func checkArchive(t *testing.T, path string, names []string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer zr.Close()
+		defer func() { _ = zr.Close() }()
 		for _, f := range zr.File {
 			got = append(got, entry{f.Name, f.Mode(), f.Modified})
 		}

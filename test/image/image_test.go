@@ -134,7 +134,7 @@ func TestImageConfig(t *testing.T) {
 func TestImageFiles(t *testing.T) {
 	_, out := buildImage(t)
 	rc := mutate.Extract(hostImage(t, out))
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	var names, executables []string
 	tr := tar.NewReader(rc)
 	for {
@@ -183,7 +183,7 @@ func checkStatic(t *testing.T, r io.Reader) {
 	if err != nil {
 		t.Fatalf("seal-controller is not an ELF binary: %v", err)
 	}
-	defer e.Close()
+	defer func() { _ = e.Close() }()
 	for _, p := range e.Progs {
 		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
 			t.Errorf("seal-controller is dynamically linked (%v)", p.Type)

@@ -265,7 +265,7 @@ func installBase(t *testing.T, env *testenv.Env, webhookPort int) {
 		case "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration":
 			pointWebhooksAt(t, o, webhookPort)
 		}
-		if err := env.Client.Patch(t.Context(), o, client.Apply, client.ForceOwnership, client.FieldOwner("image-test")); err != nil {
+		if err := env.Client.Apply(t.Context(), client.ApplyConfigurationFromUnstructured(o), client.ForceOwnership, client.FieldOwner("image-test")); err != nil {
 			t.Fatalf("applying %s %s: %v", o.GetKind(), o.GetName(), err)
 		}
 	}
@@ -371,7 +371,7 @@ func scrape(t *testing.T, u, token string) (int, string) {
 	if err != nil {
 		t.Fatalf("GET %s: %v", u, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var b bytes.Buffer
 	_, _ = b.ReadFrom(resp.Body)
 	return resp.StatusCode, b.String()

@@ -124,9 +124,9 @@ func key(o *unstructured.Unstructured) string {
 	return fmt.Sprintf("%s %s/%s", o.GetKind(), o.GetNamespace(), o.GetName())
 }
 
-// comparable strips what the chart adds on purpose, and the base's tag, so
+// withoutHelmLabels strips what the chart adds on purpose, and the base's tag, so
 // that equal objects are DeepEqual.
-func comparable(o *unstructured.Unstructured) *unstructured.Unstructured {
+func withoutHelmLabels(o *unstructured.Unstructured) *unstructured.Unstructured {
 	o = o.DeepCopy()
 	for _, field := range []string{"labels", "annotations"} {
 		m, _, _ := unstructured.NestedStringMap(o.Object, "metadata", field)
@@ -151,14 +151,14 @@ func TestChartMatchesKustomizeBase(t *testing.T) {
 		if o.GetKind() == "Namespace" {
 			continue
 		}
-		base[key(o)] = comparable(o)
+		base[key(o)] = withoutHelmLabels(o)
 	}
 	chart := map[string]*unstructured.Unstructured{}
 	for _, o := range mustRender(t, nil) {
 		if _, dup := chart[key(o)]; dup {
 			t.Errorf("the chart renders %s twice", key(o))
 		}
-		chart[key(o)] = comparable(o)
+		chart[key(o)] = withoutHelmLabels(o)
 	}
 	for k, b := range base {
 		c, ok := chart[k]

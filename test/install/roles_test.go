@@ -117,7 +117,7 @@ func apply(t *testing.T, env *testenv.Env, objs []*unstructured.Unstructured, ke
 			continue
 		}
 		o = o.DeepCopy()
-		if err := env.Client.Patch(t.Context(), o, client.Apply, client.ForceOwnership, client.FieldOwner("install-test")); err != nil {
+		if err := env.Client.Apply(t.Context(), client.ApplyConfigurationFromUnstructured(o), client.ForceOwnership, client.FieldOwner("install-test")); err != nil {
 			t.Fatalf("applying %s %s: %v", o.GetKind(), o.GetName(), err)
 		}
 	}
