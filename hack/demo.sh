@@ -321,8 +321,13 @@ show kubectl -n demo get sealedsecret,secret db-credentials
 show kubectl -n demo wait sealedsecret/db-credentials --for=condition=Ready --timeout=10s
 [[ $(kubectl -n demo get secret db-credentials -o jsonpath='{.data.password}' | base64 -d) == correct-horse-battery-staple ]] ||
 	die "the Secret does not hold the sealed value any more"
-say "the controller's metrics (docs/metrics.md):"
-curl -fsS "http://127.0.0.1:$metrics_port/metrics" |
+say "the controller's metrics (docs/metrics.md), served to callers RBAC allows (ClusterRole sealkit-metrics-reader):"
+kubectl -n demo create serviceaccount prometheus >/dev/null
+kubectl create clusterrolebinding demo-prometheus --clusterrole=sealkit-metrics-reader --serviceaccount=demo:prometheus >/dev/null
+scrape_token=$(kubectl -n demo create token prometheus --duration=10m)
+scrape() { curl -fsSk -H "Authorization: Bearer $scrape_token" "https://127.0.0.1:$metrics_port/metrics"; }
+wait_for 30 "the scrape to be authorized" scrape >/dev/null
+scrape |
 	grep -E '^sealkit_(keys|key_rotations_total|sealedsecrets_by_key|unseal_total|secret_writes_total)\b' | sed 's/^/      /'
 
 step "seal lint catching a plaintext Secret (exit 1 expected)"

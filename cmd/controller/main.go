@@ -23,6 +23,7 @@ import (
 	"github.com/sealkit/sealkit/internal/controller/policy"
 	"github.com/sealkit/sealkit/internal/controller/reconciler"
 	"github.com/sealkit/sealkit/internal/controller/webhooks"
+	"github.com/sealkit/sealkit/internal/memlimit"
 	"github.com/sealkit/sealkit/internal/version"
 	"github.com/sealkit/sealkit/internal/webhookcert"
 	"github.com/sealkit/sealkit/pkg/crypto"
@@ -113,6 +114,9 @@ func run() error {
 		return fmt.Errorf("--log-format: %q is neither text nor json", logFormat)
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zo)))
+	if limit := memlimit.Set(); limit > 0 {
+		ctrl.Log.Info("memory limit from the container's", "goMemLimitBytes", limit)
+	}
 
 	mo.QPS = float32(qps)
 	if watch != "" {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"crypto/rand"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -22,17 +24,21 @@ type createOptions struct {
 	literals   []string
 	files      []string
 	envFiles   []string
+	generate   []string
 	secretType string
 
 	// LookupEnv resolves env-file lines that name a variable without a
 	// value, as kubectl does.
 	LookupEnv func(string) (string, bool)
+	// Rand is where --generate takes its randomness.
+	Rand io.Reader
 
-	name string
+	name      string
+	generates []generateSpec
 }
 
 func newCreateCmd(s Streams) *cobra.Command {
-	o := &createOptions{Streams: s, LookupEnv: os.LookupEnv}
+	o := &createOptions{Streams: s, LookupEnv: os.LookupEnv, Rand: rand.Reader}
 	cmd := &cobra.Command{
 		Use:   "create NAME [--from-literal KEY=VALUE] [--from-file [KEY=]PATH] [--from-env-file PATH] [--type TYPE] [-n NAMESPACE]",
 		Short: "Create a Secret from literals and files, like kubectl create secret generic, and seal it",
@@ -43,10 +49,18 @@ seals it at once, so the plaintext manifest never exists on disk.
 directory adds each regular file in it under its base name.
 --from-env-file reads KEY=VALUE lines; blank lines and lines starting with
 # are skipped, and a line with only KEY takes the value of that environment
-variable. A key given twice is an error.`,
+variable. A key given twice is an error.
+
+--generate KEY[=SPEC] adds a random value made with crypto/rand, which is
+sealed and never printed or written in plaintext: a generated secret that
+survives a rebuilt cluster. SPEC is [KIND:]LENGTH or KIND: KIND alnum (the
+default), alpha, lower, upper, digits, hex or ascii gives LENGTH characters
+(default 32); bytes, base64, base64url or hexbytes encodes LENGTH random
+bytes.`,
 		Example: `  seal create db -n shop --from-literal user=app --from-file password=./pw.txt --keys prod.keys -w db.sealed.yaml
   seal create tls -n shop --type kubernetes.io/tls --from-file tls.crt --from-file tls.key --keys prod.keys
-  seal create db -n shop --from-literal extra=1 --keys prod.keys --merge-into db.sealed.yaml`,
+  seal create db -n shop --from-literal extra=1 --keys prod.keys --merge-into db.sealed.yaml
+  seal create app -n shop --generate password --generate pin=digits:6 --generate key=bytes:32 --keys prod.keys`,
 		Args: exactArgs(1, "one argument, the Secret's NAME"),
 		RunE: runE(o),
 	}
@@ -54,14 +68,23 @@ variable. A key given twice is an error.`,
 	fs.StringArrayVar(&o.literals, "from-literal", nil, "add `KEY=VALUE` (repeatable)")
 	fs.StringArrayVar(&o.files, "from-file", nil, "add a file as `[KEY=]PATH`, or every regular file of a directory (repeatable)")
 	fs.StringArrayVar(&o.envFiles, "from-env-file", nil, "add the KEY=VALUE lines of `PATH` (repeatable)")
+	fs.StringArrayVar(&o.generate, "generate", nil, "add a random value as `KEY[=SPEC]`, e.g. password, pin=digits:6, key=bytes:32 (repeatable)")
 	fs.StringVar(&o.secretType, "type", "", "the Secret's `TYPE` (default Opaque)")
 	o.addFlags(fs)
 	return cmd
 }
 
-// Complete takes the name and resolves the shared sealing flags.
+// Complete takes the name and checks the shared sealing flags.
 func (o *createOptions) Complete(cmd *cobra.Command, args []string) error {
 	o.name = args[0]
+	o.typeSet = cmd.Flags().Changed("type")
+	for _, g := range o.generate {
+		spec, err := parseGenerate(g)
+		if err != nil {
+			return err
+		}
+		o.generates = append(o.generates, spec)
+	}
 	return o.complete(cmd)
 }
 
@@ -94,6 +117,15 @@ func (o *createOptions) Run() error {
 	}
 	for _, p := range o.envFiles {
 		if err := b.addEnvFile(p, o.LookupEnv); err != nil {
+			return err
+		}
+	}
+	for _, g := range o.generates {
+		v, err := g.generate(o.Rand)
+		if err != nil {
+			return err
+		}
+		if err := b.add(g.key, v, "--generate"); err != nil {
 			return err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/sealkit/sealkit/internal/atomicfile"
@@ -26,14 +27,29 @@ const maxInput = 8 << 20
 const maxSecretSize = 1 << 20
 
 // readInput reads all of FILE, or stdin for "" and "-", and returns it with
-// the name messages use for it.
-func readInput(stdin io.Reader, path string) ([]byte, string, error) {
-	if path == "" || path == "-" {
-		b, err := readBounded(stdin, maxInput, "stdin")
-		return b, "stdin", err
+// the name messages use for it. what says what the input must be, for the
+// hint when stdin is a terminal: then seal refuses to wait for input nobody
+// is typing, unless "-f -" asked for it.
+func readInput(st Streams, path, what string) ([]byte, string, error) {
+	if path != "" && path != "-" {
+		b, err := readFileBounded(path)
+		return b, path, err
 	}
-	b, err := readFileBounded(path)
-	return b, path, err
+	if isTerminal(st.In) {
+		if path == "" {
+			return nil, "stdin", withHint(usageErrorf("no input: stdin is a terminal, and seal reads %s from it", what),
+				"give a FILE (or -f FILE), or pipe the input in; -f - reads from the terminal until Ctrl-D")
+		}
+		fmt.Fprintf(st.ErrOut, "seal: reading %s from the terminal; end with Ctrl-D\n", what)
+	}
+	b, err := readBounded(st.In, maxInput, "stdin")
+	return b, "stdin", err
+}
+
+// isTerminal reports whether r is a terminal.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func readFileBounded(path string) ([]byte, error) {
@@ -67,8 +83,8 @@ func readBounded(r io.Reader, limit int64, name string) ([]byte, error) {
 
 // readDocuments reads the manifests in FILE or stdin; an input with none is
 // an error.
-func readDocuments(stdin io.Reader, path string) ([]sealed.Document, string, error) {
-	b, source, err := readInput(stdin, path)
+func readDocuments(st Streams, path, what string) ([]sealed.Document, string, error) {
+	b, source, err := readInput(st, path, what)
 	if err != nil {
 		return nil, source, err
 	}
@@ -110,13 +126,18 @@ type outputOptions struct {
 
 func (o *outputOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.format, "output", "o", "yaml", "output `FORMAT`: yaml or json")
-	fs.StringVarP(&o.file, "write", "w", "", "write to `FILE` (atomically) instead of stdout")
+	fs.StringVarP(&o.file, "write", "w", "", "write to `FILE` (atomically) instead of stdout; FILE.json is written as JSON unless -o says otherwise")
 }
 
+// complete checks -o; without it, -w FILE.json means JSON, as the format
+// of a file merged into is taken from its name.
 func (o *outputOptions) complete(cmd *cobra.Command) error {
 	o.formatSet = cmd.Flags().Changed("output")
 	if o.format != "yaml" && o.format != "json" {
 		return usageErrorf("-o %q: want yaml or json", o.format)
+	}
+	if !o.formatSet && strings.EqualFold(filepath.Ext(o.file), ".json") {
+		o.format = "json"
 	}
 	return nil
 }
@@ -148,11 +169,16 @@ func rewriteManifests(path string, objs []runtime.Object, format string) error {
 	if err := sealed.WriteManifests(&buf, objs, format); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	perm := os.FileMode(0o644)
+	return atomicfile.WriteFile(path, buf.Bytes(), filePerm(path))
+}
+
+// filePerm is the mode of the file at path, so that rewriting it keeps
+// it; 0644 for a new file.
+func filePerm(path string) os.FileMode {
 	if fi, err := os.Stat(path); err == nil {
-		perm = fi.Mode().Perm()
+		return fi.Mode().Perm()
 	}
-	return atomicfile.WriteFile(path, buf.Bytes(), perm)
+	return 0o644
 }
 
 // formatOf is the format a manifest file was written in, so that a file

@@ -51,8 +51,12 @@ func (o *keysFetchOptions) Run() error {
 	if err := writeOutput(o.Out, o.output, data, 0o644); err != nil {
 		return err
 	}
+	// Say which cluster the keys are from: a keyring of the wrong cluster
+	// seals values nobody can open.
 	if o.output != "" && o.output != "-" {
-		fmt.Fprintf(o.ErrOut, "seal: wrote %d keys to %s (active: %s)\n", len(kr.Keys), o.output, activeKeyID(kr))
+		fmt.Fprintf(o.ErrOut, "seal: wrote %d keys of %s to %s (active: %s)\n", len(kr.Keys), o.kube.describe(), o.output, activeKeyID(kr))
+	} else {
+		fmt.Fprintf(o.ErrOut, "seal: the keys of %s\n", o.kube.describe())
 	}
 	return nil
 }

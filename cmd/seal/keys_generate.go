@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"time"
@@ -25,31 +26,34 @@ type keysGenerateOptions struct {
 func newKeysGenerateCmd(s Streams) *cobra.Command {
 	o := &keysGenerateOptions{Streams: s, Now: time.Now}
 	cmd := &cobra.Command{
-		Use:   "generate -o FILE",
+		Use:   "generate -w FILE",
 		Short: "Generate a new post-quantum identity file",
 		Long: `generate writes a new age hybrid post-quantum identity (ML-KEM-768 +
 X25519) to FILE with mode 0600, refusing to overwrite an existing file, and
 prints its public key (recipient) and key ID. Seal to the key with
 --recipient; open with 'seal unseal -i FILE'.
 
-The identity is printed only with -o -.`,
-		Example: `  seal keys generate -o recovery.key
-  seal keys generate -o - | age -p -o recovery.key.age   # keep it only encrypted`,
+The identity is printed only with -w -. -o FILE works too, as in
+age-keygen.`,
+		Example: `  seal keys generate -w recovery.key
+  seal keys generate -w - | age -p -o recovery.key.age   # keep it only encrypted`,
 		Args: cobra.NoArgs,
 		RunE: runE(o),
 	}
-	cmd.Flags().StringVarP(&o.output, "output", "o", "", "write the identity to `FILE` (- for stdout)")
+	cmd.Flags().StringVarP(&o.output, "write", "w", "", "write the identity to `FILE` (- for stdout)")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "", "the same as -w, as in age-keygen")
+	_ = cmd.Flags().MarkHidden("output")
 	return cmd
 }
 
 // Complete has nothing to resolve.
 func (o *keysGenerateOptions) Complete(*cobra.Command, []string) error { return nil }
 
-// Validate requires -o: an identity is never printed by accident.
+// Validate requires -w: an identity is never printed by accident.
 func (o *keysGenerateOptions) Validate() error {
 	if o.output == "" {
-		return withHint(usageErrorf("keys generate needs -o FILE"),
-			"give -o - to print the identity on stdout")
+		return withHint(usageErrorf("keys generate needs -w FILE"),
+			"give -w - to print the identity on stdout")
 	}
 	return nil
 }
@@ -69,7 +73,12 @@ func (o *keysGenerateOptions) Run() error {
 	if err := writeNewFile(o.output, []byte(content)); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(o.Out, "public key: %s\nkey id: %s\n", id.Recipient(), id.KeyID())
+	return printPublic(o.Out, id.Recipient())
+}
+
+// printPublic prints a public key as generate and public do.
+func printPublic(w io.Writer, r *crypto.Recipient) error {
+	_, err := fmt.Fprintf(w, "public key: %s\nkey id: %s\n", r, r.KeyID())
 	return err
 }
 

@@ -122,7 +122,7 @@ func (o *keysRestoreOptions) Run() error {
 
 // read decrypts and parses the backup file.
 func (o *keysRestoreOptions) read() ([]keysecret.BackupEntry, error) {
-	ids, err := readIdentityFiles(o.identityFiles)
+	ids, err := readIdentityFiles(o.Streams, o.identityFiles)
 	if err != nil {
 		return nil, err
 	}

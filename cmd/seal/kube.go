@@ -22,15 +22,17 @@ import (
 const defaultControllerName = "seal-controller"
 
 // kubeRequestTimeout bounds every request seal makes to the API server, so
-// an unreachable cluster fails in seconds rather than hanging.
+// an unreachable cluster fails in seconds rather than hanging; it is the
+// default of --request-timeout.
 const kubeRequestTimeout = 30 * time.Second
 
 // kubeOptions are the flags that reach a cluster, as kubectl has them:
-// --kubeconfig (else $KUBECONFIG, else ~/.kube/config), --context, -n, and
-// where seal-controller runs.
+// --kubeconfig (else $KUBECONFIG, else ~/.kube/config), client-go's
+// override flags (--context, --cluster, --user, --as, --as-group, --server,
+// --token, --request-timeout, …), -n, and where seal-controller runs.
 type kubeOptions struct {
 	kubeconfig          string
-	context             string
+	overrides           clientcmd.ConfigOverrides
 	namespace           string
 	controllerNamespace string
 	controllerName      string
@@ -45,27 +47,56 @@ type kubeOptions struct {
 // addFlags adds the kubeconfig flags; withNamespace adds -n/--namespace
 // too (the sealing commands have their own -n).
 func (o *kubeOptions) addFlags(fs *pflag.FlagSet, withNamespace bool) {
+	before := map[string]bool{}
+	fs.VisitAll(func(f *pflag.Flag) { before[f.Name] = true })
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "path to the kubeconfig `FILE` (default: $KUBECONFIG, else ~/.kube/config)")
-	fs.StringVar(&o.context, "context", "", "kubeconfig `CONTEXT` to use (default: the current context)")
+	names := clientcmd.RecommendedConfigOverrideFlags("")
+	names.ContextOverrideFlags.Namespace.LongName = "" // -n is seal's own
+	names.CurrentContext.Description = "kubeconfig `CONTEXT` to use (default: the current context)"
+	names.Timeout.Default = kubeRequestTimeout.String()
+	names.Timeout.Description = "how long to wait for each request to the API server, as a `DURATION` (0: no limit)"
+	clientcmd.BindOverrideFlags(&o.overrides, fs, names)
 	if withNamespace {
 		fs.StringVarP(&o.namespace, "namespace", "n", "", "`NAMESPACE` of objects that name none (default: the context's, else \"default\")")
 	}
 	fs.StringVar(&o.controllerNamespace, "controller-namespace", keyring.DefaultNamespace, "`NAMESPACE` seal-controller runs in (its keys and public keyring)")
 	fs.StringVar(&o.controllerName, "controller-name", defaultControllerName, "`NAME` of seal-controller (its webhook configurations)")
+	fs.VisitAll(func(f *pflag.Flag) {
+		if !before[f.Name] && f.Name != "namespace" {
+			markKubeFlag(f)
+		}
+	})
+}
+
+// useContext makes ctx, a context a .sealkit.yaml rule names, the one to
+// use unless --context was given.
+func (o *kubeOptions) useContext(ctx string) {
+	if o.overrides.CurrentContext == "" {
+		o.overrides.CurrentContext = ctx
+	}
 }
 
 // loader is kubectl's kubeconfig resolution.
 func (o *kubeOptions) loader() clientcmd.ClientConfig {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = o.kubeconfig
-	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
-		&clientcmd.ConfigOverrides{CurrentContext: o.context})
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &o.overrides)
+}
+
+// errNoKubeconfig is the friendly form of client-go's "no configuration
+// has been provided".
+func errNoKubeconfig() error {
+	return withHint(&cliError{code: ExitUsage, err: errors.New("no kubeconfig found: neither $KUBECONFIG nor ~/.kube/config names a cluster")},
+		"give --kubeconfig FILE or set KUBECONFIG to reach a cluster; to seal offline, give --keys FILE (a keyring 'seal keys fetch' wrote) or --recipient")
 }
 
 // restConfig loads the kubeconfig and resolves the default namespace.
 func (o *kubeOptions) restConfig() (*rest.Config, error) {
 	cc := o.loader()
 	cfg, err := cc.ClientConfig()
+	if clientcmd.IsEmptyConfig(err) {
+		return nil, errNoKubeconfig()
+	}
 	if err != nil {
 		return nil, withHint(fmt.Errorf("loading kubeconfig: %w", err),
 			"give --kubeconfig FILE or set KUBECONFIG, and --context to pick a cluster")
@@ -82,13 +113,52 @@ func (o *kubeOptions) restConfig() (*rest.Config, error) {
 		o.defaultNS = defaultNamespace
 	}
 	cfg = rest.CopyConfig(cfg)
-	cfg.Timeout = kubeRequestTimeout
 	// Verify and re-seal send one request per object; a whole repository
 	// should not crawl at client-go's default 5 requests per second.
 	cfg.QPS, cfg.Burst = 50, 100
 	cfg.UserAgent = "seal"
 	cfg.WarningHandlerWithContext = sinkWarnings{}
 	return cfg, nil
+}
+
+// contextNamespace is the namespace the kubeconfig's context sets, and
+// the context's name; "" when there is no kubeconfig, or the context sets
+// none. It reads only the kubeconfig file.
+func (o *kubeOptions) contextNamespace() (ns, context string) {
+	raw, err := o.loader().RawConfig()
+	if err != nil {
+		return "", ""
+	}
+	context = o.overrides.CurrentContext
+	if context == "" {
+		context = raw.CurrentContext
+	}
+	if c := raw.Contexts[context]; c != nil {
+		return c.Namespace, context
+	}
+	return "", context
+}
+
+// describe names the cluster the kubeconfig reaches, for messages:
+// context "NAME" (cluster "NAME", server URL).
+func (o *kubeOptions) describe() string {
+	raw, err := o.loader().RawConfig()
+	if err != nil {
+		return "the cluster"
+	}
+	context := o.overrides.CurrentContext
+	if context == "" {
+		context = raw.CurrentContext
+	}
+	cluster := o.overrides.Context.Cluster
+	if c := raw.Contexts[context]; c != nil && cluster == "" {
+		cluster = c.Cluster
+	}
+	server := o.overrides.ClusterInfo.Server
+	if c := raw.Clusters[cluster]; c != nil && server == "" {
+		server = c.Server
+	}
+	return fmt.Sprintf("context %q (cluster %q, server %s)", context, cluster, server)
 }
 
 // connect makes the client, once. Tests may set o.client beforehand.
@@ -119,13 +189,16 @@ func kubeContext() (context.Context, context.CancelFunc) {
 
 // kubeError adds a hint to errors that mean the cluster cannot be reached.
 func kubeError(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ne net.Error
-	var ue *url.Error
-	if errors.As(err, &ne) || errors.As(err, &ue) {
+	if unreachable(err) {
 		return withHint(err, "check that the cluster is reachable: --kubeconfig, --context, KUBECONFIG")
 	}
 	return err
+}
+
+// unreachable reports whether err means the API server could not be
+// reached at all.
+func unreachable(err error) bool {
+	var ne net.Error
+	var ue *url.Error
+	return err != nil && (errors.As(err, &ne) || errors.As(err, &ue))
 }

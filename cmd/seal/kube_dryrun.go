@@ -63,11 +63,15 @@ func (o *kubeOptions) dryRun(ctx context.Context, ss *v1alpha1.SealedSecret, res
 	}
 	if !reseal && !sink.has(v1alpha1.WarningVerified) {
 		// verify prints it after the object's name.
-		return nil, withHint(errors.New("the controller did not answer the verify request"),
+		return nil, withHint(errNoAnswer,
 			"check that seal-controller is running and its webhook is reachable; its webhooks fail open, so the API server admitted the object unchecked")
 	}
 	return obj, nil
 }
+
+// errNoAnswer: the API server admitted a verify dry-run that
+// seal-controller's webhook did not check.
+var errNoAnswer = errors.New("the controller did not answer the verify request")
 
 // warningSinkKey is the context key of a request's warningSink.
 type warningSinkKey struct{}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"filippo.io/age"
+	"filippo.io/age/armor"
 	"github.com/rogpeppe/go-internal/testscript"
 	"sigs.k8s.io/yaml"
 
@@ -39,6 +41,8 @@ func TestScripts(t *testing.T) {
 			"perm":       cmdPerm,
 			"wrapraw":    cmdWrapRaw,
 			"keyring":    cmdKeyring,
+			"keyid":      cmdKeyID,
+			"pwencrypt":  cmdPwEncrypt,
 			"concat":     cmdConcat,
 		},
 	})
@@ -161,21 +165,36 @@ func cmdWrapRaw(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(m), 0o644))
 }
 
-// keyring OUT IDENTITY_FILE...: write a public keyring file, in the format
-// seal keys fetch writes, holding the identities' recipients as active keys.
+// keyring OUT IDENTITY_FILE[:STATE]...: write a public keyring file, in the
+// format seal keys fetch writes, holding the identities' recipients, active
+// unless STATE says otherwise.
 func cmdKeyring(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 {
-		ts.Fatalf("usage: keyring OUT [IDENTITY_FILE...]")
+		ts.Fatalf("usage: keyring OUT [IDENTITY_FILE[:STATE]...]")
 	}
 	var b strings.Builder
 	b.WriteString("# sealkit public keyring\n")
-	for _, f := range args[1:] {
+	for _, arg := range args[1:] {
+		f, state, ok := strings.Cut(arg, ":")
+		if !ok {
+			state = "active"
+		}
 		ids, err := crypto.ParseIdentities(strings.NewReader(ts.ReadFile(f)))
 		ts.Check(err)
 		r := ids[0].Recipient()
-		fmt.Fprintf(&b, "# id: %s created: 2026-11-25T23:00:00Z state: active\n%s\n", r.KeyID(), r)
+		fmt.Fprintf(&b, "# id: %s created: 2026-11-25T23:00:00Z state: %s\n%s\n", r.KeyID(), state, r)
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(b.String()), 0o644))
+}
+
+// keyid IDENTITY_FILE VAR: set $VAR to the identity's key ID.
+func cmdKeyID(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: keyid IDENTITY_FILE VAR")
+	}
+	ids, err := crypto.ParseIdentities(strings.NewReader(ts.ReadFile(args[0])))
+	ts.Check(err)
+	ts.Setenv(args[1], string(ids[0].KeyID()))
 }
 
 // concat OUT IN...: join YAML files as documents of one stream.
@@ -188,4 +207,35 @@ func cmdConcat(ts *testscript.TestScript, neg bool, args []string) {
 		parts = append(parts, ts.ReadFile(f))
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(strings.Join(parts, "---\n")), 0o644))
+}
+
+// pwencrypt [-a] IN OUT PASSPHRASE: encrypt IN with a passphrase, as
+// `age -p` does (-a: armored), with a low work factor to keep tests fast.
+func cmdPwEncrypt(ts *testscript.TestScript, neg bool, args []string) {
+	armored := len(args) > 0 && args[0] == "-a"
+	if armored {
+		args = args[1:]
+	}
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: pwencrypt [-a] IN OUT PASSPHRASE")
+	}
+	r, err := age.NewScryptRecipient(args[2])
+	ts.Check(err)
+	r.SetWorkFactor(10)
+	var b bytes.Buffer
+	var w io.Writer = &b
+	var aw io.WriteCloser
+	if armored {
+		aw = armor.NewWriter(&b)
+		w = aw
+	}
+	ew, err := age.Encrypt(w, r)
+	ts.Check(err)
+	_, err = ew.Write([]byte(ts.ReadFile(args[0])))
+	ts.Check(err)
+	ts.Check(ew.Close())
+	if aw != nil {
+		ts.Check(aw.Close())
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), b.Bytes(), 0o600))
 }

@@ -249,7 +249,11 @@ func TestOnlineRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 
 	// keys fetch writes a keyring that parses and seals offline.
-	mustSeal(t, args(flags, "keys", "fetch", "-w", filepath.Join(dir, "prod.keys"))...)
+	// It names the cluster the keys are from.
+	_, fetchErr, fetchCode := runSeal(t, args(flags, "keys", "fetch", "-w", filepath.Join(dir, "prod.keys"))...)
+	if fetchCode != 0 || !strings.Contains(fetchErr, `keys of context "envtest" (cluster "envtest", server https://`) {
+		t.Fatalf("keys fetch: exit %d, stderr %q", fetchCode, fetchErr)
+	}
 	keys := listKeys(t, flags)
 	oldID := keys["active"].ID
 	if oldID == "" || keys["active"].SealedSecrets != 0 {
@@ -263,7 +267,12 @@ func TestOnlineRoundTrip(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(dir, "db.yaml"), secretYAML(app, "db", "password", "one", "user", "admin"))
 	writeFile(t, filepath.Join(dir, "api.yaml"), secretYAML(app, "api", "token", "two"))
-	mustSeal(t, args(flags, "-f", filepath.Join(dir, "db.yaml"), "-w", filepath.Join(dir, "db.sealed.yaml"))...)
+	// It says on stderr which cluster the keys came from.
+	_, errOut, code := runSeal(t, args(flags, "-f", filepath.Join(dir, "db.yaml"), "-w", filepath.Join(dir, "db.sealed.yaml"))...)
+	if code != 0 || !strings.Contains(errOut, `seal: sealing to the keys of context "envtest" (cluster "envtest", server https://`) ||
+		!strings.Contains(errOut, "configmap "+ctrlNS+"/"+keyring.KeyringConfigMap+"\n") {
+		t.Fatalf("online seal: exit %d, stderr %q", code, errOut)
+	}
 	mustSeal(t, "--keys", filepath.Join(dir, "prod.keys"), "-f", filepath.Join(dir, "api.yaml"), "-w", filepath.Join(repo, "sub", "api.yaml"))
 	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop}\ndata: {color: blue}\n"
 	db, err := os.ReadFile(filepath.Join(dir, "db.sealed.yaml"))
@@ -293,7 +302,7 @@ func TestOnlineRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(dir, "bad", "db.yaml"), buf.String())
-	out, _, code := runSeal(t, args(flags, "verify", filepath.Join(dir, "bad"))...)
+	out, _, code = runSeal(t, args(flags, "verify", filepath.Join(dir, "bad"))...)
 	if code != ExitError || !strings.HasPrefix(out, `FAIL shop/db: data key "pass": `) {
 		t.Fatalf("verify of a moved value: exit %d, %q", code, out)
 	}
@@ -308,7 +317,7 @@ func TestOnlineRoundTrip(t *testing.T) {
 	if k := keys["retained:"+oldID]; k.SealedSecrets != 2 {
 		t.Fatalf("old key: %+v", k)
 	}
-	_, errOut, code := runSeal(t, args(flags, "keys", "retire", oldID)...)
+	_, errOut, code = runSeal(t, args(flags, "keys", "retire", oldID)...)
 	if code != ExitError || !strings.Contains(errOut, "still needed by 2 SealedSecrets") || !strings.Contains(errOut, "shop/db") {
 		t.Fatalf("retire in use: exit %d, %q", code, errOut)
 	}
@@ -326,9 +335,10 @@ func TestOnlineRoundTrip(t *testing.T) {
 	}
 
 	// reseal online: both files rewritten, the ConfigMap kept, notes.yaml untouched.
+	// The summary names the key the controller sealed to.
 	out = mustSeal(t, args(flags, "reseal", repo)...)
-	if want := "resealed 3 values in 2 objects, 2 files changed, 0 unchanged\n"; out != want {
-		t.Fatalf("reseal: %q, want %q", out, want)
+	if want := "resealed 3 values in 2 objects, 2 files changed, 0 unchanged\nsealed to " + newID + `: chosen by seal-controller, context "envtest"`; !strings.HasPrefix(out, want) {
+		t.Fatalf("reseal: %q, want %q…", out, want)
 	}
 	app2, _ := os.ReadFile(filepath.Join(repo, "app.yaml"))
 	if !strings.Contains(string(app2), "color: blue") {
@@ -388,7 +398,7 @@ func TestOnlineBackupRestore(t *testing.T) {
 
 	recovery := filepath.Join(dir, "recovery.key")
 	mustSeal(t, "keys", "generate", "-o", recovery)
-	ids, err := readIdentities(recovery)
+	ids, err := readIdentities(Streams{}, recovery)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,9 +455,42 @@ func TestControllerDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The check did not run: exit 2, not a verification failure.
 	stdout, stderr, code := runSeal(t, "--kubeconfig", env.Kubeconfig, "verify", sealed)
-	if code != 1 || !strings.Contains(stdout, "FAIL shop/db: the controller did not answer the verify request\n") || strings.Contains(stdout+stderr, "canary") {
+	if code != ExitUsage || !strings.Contains(stdout, "UNCHECKED shop/db: the controller did not answer the verify request\n") ||
+		!strings.Contains(stderr, "seal: error: 1 of 1 SealedSecrets could not be checked\n") || strings.Contains(stdout+stderr, "canary") {
 		t.Fatalf("verify with no controller: exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	// Nor did it for a caller the API server refuses (RBAC) ...
+	_, viewer := env.User("viewer")
+	stdout, stderr, code = runSeal(t, "--kubeconfig", viewer, "verify", sealed)
+	if code != ExitUsage || !strings.Contains(stdout, "UNCHECKED shop/db: ") || !strings.Contains(stdout, "forbidden") {
+		t.Fatalf("verify forbidden: exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	// -n completes the cluster's namespaces.
+	stdout, _, _ = runSeal(t, "__complete", "verify", "--kubeconfig", env.Kubeconfig, "-n", "")
+	if !strings.Contains(stdout, "shop\n") || !strings.Contains(stdout, "kube-system\n") {
+		t.Fatalf("completing -n: %q", stdout)
+	}
+	// client-go's override flags work: the admin acting as nobody is refused.
+	stdout, _, code = runSeal(t, "--kubeconfig", env.Kubeconfig, "--as", "nobody", "--as-group", "nogroup", "verify", sealed)
+	if code != ExitUsage || !strings.Contains(stdout, `User "nobody" cannot create resource "sealedsecrets"`) {
+		t.Fatalf("verify --as nobody: exit %d, stdout:\n%s", code, stdout)
+	}
+	// ... or with a cluster that cannot be reached.
+	unreachable := filepath.Join(dir, "unreachable.kubeconfig")
+	writeFile(t, unreachable, "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\n"+
+		"users: [{name: u, user: {token: x}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n")
+	stdout, stderr, code = runSeal(t, "--kubeconfig", unreachable, "--request-timeout", "5s", "verify", sealed)
+	if code != ExitUsage || !strings.Contains(stderr, "seal: error: verifying shop/db: ") || !strings.Contains(stderr, "seal: hint: check that the cluster is reachable") {
+		t.Fatalf("verify unreachable: exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	// ... or without a kubeconfig at all.
+	t.Setenv("KUBECONFIG", filepath.Join(dir, "none"))
+	t.Setenv("HOME", dir)
+	_, stderr, code = runSeal(t, "verify", sealed)
+	if code != ExitUsage || !strings.Contains(stderr, "seal: error: no kubeconfig found") {
+		t.Fatalf("verify without kubeconfig: exit %d, stderr:\n%s", code, stderr)
 	}
 	_, stderr, code = runSeal(t, "--kubeconfig", env.Kubeconfig, "reseal", sealed)
 	if code == 0 || !strings.Contains(stderr, "did not answer the re-seal request") || strings.Contains(stderr, "canary") {

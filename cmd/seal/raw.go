@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/sealkit/sealkit/pkg/crypto"
 )
@@ -50,7 +52,7 @@ func (o *rawOptions) validate(s *sealingOptions, filename string) error {
 	switch {
 	case s.mergeInto != "":
 		return usageErrorf("--raw prints one value: --merge-into cannot be given too")
-	case filename != "-":
+	case filename != "" && filename != "-":
 		return withHint(usageErrorf("--raw reads the value from stdin or --from-file, not -f"),
 			"give the value's file with --from-file FILE")
 	case s.output.file != "":
@@ -72,7 +74,7 @@ func (o *rawOptions) run(st Streams, s *sealingOptions) error {
 		return err
 	}
 	f := crypto.Frame{Scope: s.scope, Namespace: s.namespace, Name: o.name, Key: o.key}
-	enc, err := crypto.Seal(s.sealTo, f, value)
+	enc, err := crypto.Seal(recipientsOf(s.sealTo), f, value)
 	if errors.Is(err, crypto.ErrTooLarge) {
 		return fmt.Errorf("%s: value is over Kubernetes' 1 MiB Secret limit", source)
 	}
@@ -84,9 +86,20 @@ func (o *rawOptions) run(st Streams, s *sealingOptions) error {
 }
 
 // readValue reads the value exactly, trailing newline included, as kubectl
-// --from-file does; use printf, not echo, to pipe a value without one.
+// --from-file does; use printf, not echo, to pipe a value without one. On a
+// terminal it asks for the value, without echo (and without the newline
+// that ends the line).
 func (o *rawOptions) readValue(st Streams) ([]byte, string, error) {
 	if o.fromFile == "" || o.fromFile == "-" {
+		if isTerminal(st.In) {
+			fmt.Fprintf(st.ErrOut, "seal: value for key %s (not echoed; Enter ends it): ", o.key)
+			b, err := term.ReadPassword(int(st.In.(*os.File).Fd()))
+			fmt.Fprintln(st.ErrOut)
+			if err != nil {
+				return nil, "the terminal", fmt.Errorf("reading the value: %w", err)
+			}
+			return b, "the terminal", nil
+		}
 		b, err := readBounded(st.In, crypto.MaxValueSize, "stdin")
 		return b, "stdin", err
 	}

@@ -11,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/sealkit/sealkit/internal/atomicfile"
+	"github.com/sealkit/sealkit/internal/manifest"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/repoconfig"
 	"github.com/sealkit/sealkit/pkg/sealed"
@@ -25,12 +25,14 @@ import (
 type resealOptions struct {
 	Streams
 	kube          kubeOptions
-	recipients    recipientOptions
+	recipients    recipientFlags
 	identityFiles []string
 	paths         []string
 
 	identities []*crypto.Identity
 	progress   *progress
+	// keyrings caches the keyring files read, by path.
+	keyrings map[string]loadedKeyring
 }
 
 func newResealCmd(s Streams) *cobra.Command {
@@ -67,31 +69,50 @@ recipients either way.`,
 	return cmd
 }
 
-// Complete takes the paths and reads the identities.
+// Complete takes the paths and checks --recipient.
 func (o *resealOptions) Complete(_ *cobra.Command, args []string) error {
 	o.paths = args
-	var err error
-	o.identities, err = readIdentityFiles(o.identityFiles)
-	return err
+	return o.recipients.parse()
 }
 
 // Validate refuses recipients without -i: online, the controller decides.
 func (o *resealOptions) Validate() error {
 	if len(o.identityFiles) == 0 && len(o.recipients.keyFiles)+len(o.recipients.recipients) > 0 {
-		return withHint(usageErrorf("--keys and --recipient need -i: online, seal-controller re-seals to its own keys"),
+		return withHint(usageErrorf("--keys and --recipient need -i: online, seal-controller re-seals to its active key and recovery recipients"),
 			"give -i IDENTITY_FILE to re-seal offline")
 	}
 	return nil
 }
 
-// resealStats are the summary's numbers.
+// resealStats are the summary's numbers, and whom the re-sealed values
+// were sealed to: key ID -> origins.
 type resealStats struct {
 	values, objects, changedFiles, unchangedFiles, failed int
+	// unedited counts files whose values were re-sealed but could not be
+	// changed in place.
+	unedited int
+	sealedTo map[crypto.KeyID][]string
+}
+
+// sealedBy is a key values were re-sealed to, and why.
+type sealedBy struct {
+	id     crypto.KeyID
+	origin string
+}
+
+// record notes that values were sealed to keys.
+func (st *resealStats) record(keys []sealedBy) {
+	for _, k := range keys {
+		if !slices.Contains(st.sealedTo[k.id], k.origin) {
+			st.sealedTo[k.id] = append(st.sealedTo[k.id], k.origin)
+		}
+	}
 }
 
 // Run re-seals file by file; a file with an object that fails is left as
 // it was, and the others are still done.
 func (o *resealOptions) Run() error {
+	o.keyrings = map[string]loadedKeyring{}
 	files, err := loadManifestFiles(o.paths)
 	if err != nil {
 		return err
@@ -100,15 +121,17 @@ func (o *resealOptions) Run() error {
 	if total == 0 {
 		return noSealedSecrets(o.paths)
 	}
-	if len(o.identities) == 0 {
-		if _, err := o.kube.connect(); err != nil {
+	if len(o.identityFiles) > 0 {
+		if o.identities, err = readIdentityFiles(o.Streams, o.identityFiles); err != nil {
 			return err
 		}
+	} else if _, err := o.kube.connect(); err != nil {
+		return err
 	}
 	o.progress = newProgress(o.ErrOut, total)
 	ctx, cancel := kubeContext()
 	defer cancel()
-	var st resealStats
+	st := resealStats{sealedTo: map[crypto.KeyID][]string{}}
 	for _, f := range files {
 		if len(f.sealed) == 0 {
 			continue
@@ -121,25 +144,37 @@ func (o *resealOptions) Run() error {
 	o.progress.clear()
 	fmt.Fprintf(o.Out, "resealed %d values in %d objects, %d files changed, %d unchanged\n",
 		st.values, st.objects, st.changedFiles, st.unchangedFiles)
-	if st.failed > 0 {
+	for _, id := range slices.Sorted(maps.Keys(st.sealedTo)) {
+		fmt.Fprintf(o.Out, "sealed to %s: %s\n", id, strings.Join(st.sealedTo[id], "; "))
+	}
+	switch {
+	case st.failed > 0:
 		return fmt.Errorf("%d SealedSecrets could not be re-sealed; their files were left unchanged", st.failed)
+	case st.unedited > 0:
+		return fmt.Errorf("%d files could not be changed in place; they were left unchanged", st.unedited)
 	}
 	return nil
 }
 
-// resealFile re-seals every SealedSecret of f and writes f if a value
-// changed. Failures are reported and counted; only I/O errors stop.
+// resealFile re-seals every SealedSecret of f and writes the values that
+// changed into f, in place. Failures (an object, or a file that cannot be
+// changed in place) are reported and counted; only I/O errors stop.
 func (o *resealOptions) resealFile(ctx context.Context, f *manifestFile, st *resealStats) error {
-	var to []*crypto.Recipient
+	var to []recipientSource
 	if len(o.identities) > 0 {
 		var err error
 		if to, err = o.offlineRecipients(f.path); err != nil {
 			return err
 		}
 	}
-	values, objects, failed := 0, 0, false
+	var changes []manifest.Change
+	var by []sealedBy
+	for _, s := range to {
+		by = append(by, sealedBy{s.recipient.KeyID(), s.origin})
+	}
+	objects, failed := 0, false
 	for _, d := range f.sealed {
-		n, err := o.resealObject(ctx, d.obj, to)
+		n, err := o.resealObject(ctx, d.obj, recipientsOf(to))
 		o.progress.step()
 		if err != nil {
 			failed = true
@@ -148,88 +183,110 @@ func (o *resealOptions) resealFile(ctx context.Context, f *manifestFile, st *res
 			fmt.Fprintf(o.ErrOut, "seal: error: %s: sealedsecret %s: %s\n", f.path, objectRef(d.obj, o.kube.defaultNS), oneLine(err.Error()))
 			continue
 		}
-		values += n
-		if n > 0 {
+		if len(n) > 0 {
 			objects++
 		}
+		doc := f.docs[d.index]
+		for _, k := range n {
+			v := d.obj.Spec.EncryptedData[k]
+			changes = append(changes, manifest.Change{Doc: doc.Stream,
+				Path: doc.Path("spec", "encryptedData", k), Value: v})
+			if len(o.identities) == 0 {
+				by = append(by, o.byController(v)...)
+			}
+		}
 	}
-	if failed || values == 0 {
+	if failed || len(changes) == 0 {
 		st.unchangedFiles++
 		return nil
 	}
-	if err := writeManifestFile(f); err != nil {
+	out, err := manifest.Apply(f.data, changes)
+	if err != nil {
+		st.unedited++
+		st.unchangedFiles++
+		o.progress.clear()
+		report(o.ErrOut, withHint(fmt.Errorf("%s: %w", f.path, err),
+			"the file was left as it was; write each value as a plain or quoted scalar directly under spec.encryptedData"), "")
+		return nil
+	}
+	if err := atomicfile.WriteFile(f.path, out, filePerm(f.path)); err != nil {
 		return err
 	}
-	st.values += values
+	st.record(by)
+	st.values += len(changes)
 	st.objects += objects
 	st.changedFiles++
 	return nil
 }
 
-// resealObject re-seals ss in place and returns how many values changed.
-func (o *resealOptions) resealObject(ctx context.Context, ss *v1alpha1.SealedSecret, to []*crypto.Recipient) (int, error) {
+// resealObject re-seals ss in place and returns the data keys whose values
+// changed, sorted.
+func (o *resealOptions) resealObject(ctx context.Context, ss *v1alpha1.SealedSecret, to []*crypto.Recipient) ([]string, error) {
 	before := maps.Clone(ss.Spec.EncryptedData)
 	if len(o.identities) > 0 {
 		if _, err := sealed.Reseal(ss, o.identities, to); err != nil {
-			return 0, err
+			return nil, err
 		}
 	} else {
 		got, err := o.kube.dryRun(ctx, ss, true)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		if len(got.Spec.EncryptedData) != len(before) {
-			return 0, fmt.Errorf("the API server returned %d values for %d sent", len(got.Spec.EncryptedData), len(before))
+		if !slices.Equal(slices.Sorted(maps.Keys(got.Spec.EncryptedData)), slices.Sorted(maps.Keys(before))) {
+			return nil, fmt.Errorf("the API server returned other data keys than were sent")
 		}
 		ss.Spec.EncryptedData = got.Spec.EncryptedData
 	}
-	n := 0
-	for k, v := range ss.Spec.EncryptedData {
-		if before[k] != v {
-			n++
+	var changed []string
+	for _, k := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
+		if before[k] != ss.Spec.EncryptedData[k] {
+			changed = append(changed, k)
 		}
 	}
-	return n, nil
+	return changed, nil
 }
 
 // offlineRecipients are whom an offline re-seal seals path's values to, as
 // seal would: --keys/--recipient, else the keys of the .sealkit.yaml rule
-// for path; the rule's recovery recipients are added either way.
-func (o *resealOptions) offlineRecipients(path string) ([]*crypto.Recipient, error) {
-	a, err := repoconfig.ForFile(path)
+// for path; the rule's recovery recipients are added either way. The
+// cluster is never asked: re-sealing offline needs keys it can name.
+func (o *resealOptions) offlineRecipients(path string) ([]recipientSource, error) {
+	rule, err := repoconfig.ForFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", repoconfig.FileName, err)
 	}
-	r := o.recipients
-	if len(r.keyFiles)+len(r.recipients) == 0 {
-		if a == nil || len(a.Keys)+len(a.Recipients) == 0 {
-			return nil, withHint(usageErrorf("%s: no keys to re-seal to", path),
-				"give --keys FILE or --recipient, or a .sealkit.yaml rule with keys for this path")
+	plan, err := planRecipients(&o.recipients, rule, "", false)
+	if err == nil && plan.fetch {
+		err = usageErrorf("%s: no keys to re-seal to", path)
+	}
+	if err != nil {
+		return nil, withHint(err, "give --keys FILE or --recipient, or a .sealkit.yaml rule with keys for this path")
+	}
+	keyrings := make([]loadedKeyring, 0, len(plan.keyrings))
+	for _, ref := range plan.keyrings {
+		k, ok := o.keyrings[ref.path]
+		if !ok {
+			kr, err := readKeyring(ref.path)
+			if err != nil {
+				return nil, err
+			}
+			k = loadedKeyring{ref, kr}
+			o.keyrings[ref.path] = k
 		}
-		r.keyFiles, r.parsed = a.Keys, a.Recipients
+		keyrings = append(keyrings, loadedKeyring{ref, k.kr})
 	}
-	if a != nil {
-		r.parsed = slices.Concat(r.parsed, a.Recovery)
-	}
-	return r.resolve()
+	return resolveRecipients(plan, keyrings)
 }
 
-// writeManifestFile writes f's documents back, its SealedSecrets as they
-// are now and every other document as it was read, keeping the file's
-// format (JSON if it was JSON) and mode.
-func writeManifestFile(f *manifestFile) error {
-	objs := make([]runtime.Object, len(f.docs))
-	for i, d := range f.docs {
-		u := &unstructured.Unstructured{}
-		if err := u.UnmarshalJSON(d.Raw); err != nil {
-			return fmt.Errorf("%s: %w", docName(d), err)
-		}
-		objs[i] = u
+// byController names the keys an online re-seal sealed value to, as its
+// key ID hints say: seal-controller chose them.
+func (o *resealOptions) byController(value string) []sealedBy {
+	ids, _ := crypto.KeyIDs(value)
+	out := make([]sealedBy, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, sealedBy{id, "chosen by seal-controller, " + o.kube.describe()})
 	}
-	for _, d := range f.sealed {
-		objs[d.index] = d.obj
-	}
-	return rewriteManifests(f.path, objs, formatOf(f.path, f.data))
+	return out
 }
 
 // progress draws a bar on stderr when it is a terminal, and nothing

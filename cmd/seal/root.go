@@ -12,6 +12,9 @@ type Streams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
+	// Passphrase, when set, answers passphrase prompts instead of the
+	// terminal.
+	Passphrase func(prompt string) ([]byte, error)
 }
 
 // Main runs seal with args (without the program name) and returns its exit
@@ -45,9 +48,8 @@ func newRootCmd(s Streams) *cobra.Command {
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &cliError{code: ExitUsage, err: err}
-	})
+	root.SetFlagErrorFunc(flagError)
+	root.SetUsageTemplate(usageTemplate)
 	root.AddCommand(
 		newCreateCmd(s),
 		newUnsealCmd(s),
@@ -58,6 +60,7 @@ func newRootCmd(s Streams) *cobra.Command {
 		newVersionCmd(s),
 		newCompletionCmd(s),
 	)
+	registerCompletions(root)
 	return root
 }
 

@@ -20,28 +20,34 @@ type sealOptions struct {
 func newSealCmd(s Streams) *cobra.Command {
 	o := &sealOptions{Streams: s}
 	cmd := &cobra.Command{
-		Use:   "seal [-f FILE] [--keys FILE | --recipient age1pq1…]... [-o yaml|json] [-w FILE]",
+		Use:   "seal [FILE|-f FILE] [--keys FILE | --recipient age1pq1…]... [-o yaml|json] [-w FILE]",
 		Short: "Seal Kubernetes Secrets into SealedSecrets that are safe to commit",
 		Long: `seal reads Secret manifests (YAML or JSON, several documents or a List)
-from stdin or -f FILE and writes SealedSecrets: every value is encrypted
-to the given keys and bound to where it may be used (--scope).
+from FILE, or stdin, and writes SealedSecrets: every value is encrypted to
+the given keys and bound to where it may be used (--scope).
 
 Only the cluster holding the private keys can open the result.`,
-		Example: `  seal --keys prod.keys -f secret.yaml -w sealed.yaml
+		Example: `  seal --keys prod.keys secret.yaml -w sealed.yaml
   kubectl create secret generic db --from-literal=password=s3cret --dry-run=client -o yaml | seal --keys prod.keys
   printf s3cret | seal --raw --keys prod.keys -n shop --name db --key password`,
-		Args: cobra.NoArgs,
+		Args: fileArg,
 		RunE: runE(o),
 	}
 	fs := cmd.Flags()
-	fs.StringVarP(&o.filename, "filename", "f", "-", "read Secret manifests from `FILE` (- for stdin)")
+	fs.StringVarP(&o.filename, "filename", "f", "", "read Secret manifests from `FILE` (- for stdin, the default)")
 	o.addFlags(fs)
 	o.raw.addFlags(fs)
 	return cmd
 }
 
-// Complete resolves the flags' values.
-func (o *sealOptions) Complete(cmd *cobra.Command, _ []string) error {
+// Complete takes the file argument and checks the flags' values.
+func (o *sealOptions) Complete(cmd *cobra.Command, args []string) error {
+	if len(args) == 1 {
+		if o.filename != "" {
+			return usageErrorf("give the input once: as an argument or with -f, not both")
+		}
+		o.filename = args[0]
+	}
 	o.raw.complete(cmd)
 	o.config.input = o.filename
 	return o.complete(cmd)
@@ -58,9 +64,12 @@ func (o *sealOptions) Validate() error {
 // Run seals every Secret of the input in memory, then writes them all.
 func (o *sealOptions) Run() error {
 	if o.raw.enabled {
+		if err := o.resolve(o.ErrOut); err != nil {
+			return err
+		}
 		return o.raw.run(o.Streams, &o.sealingOptions)
 	}
-	docs, _, err := readDocuments(o.In, o.filename)
+	docs, _, err := readDocuments(o.Streams, o.filename, "Secret manifests")
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -13,40 +14,53 @@ import (
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
-// defaultNamespace is where a Secret that names no namespace goes when -n is
-// not given either: kubectl's default.
+// defaultNamespace is where a Secret that names no namespace goes when
+// neither -n nor the kubeconfig context gives one: kubectl's default.
 const defaultNamespace = "default"
 
 // sealingOptions are the flags shared by every command that seals: whom to
 // seal to, the scope, the namespace, and where the result goes.
 type sealingOptions struct {
-	recipients     recipientOptions
-	output         outputOptions
-	scopeName      string
-	namespace      string
-	allowEmptyData bool
-	mergeInto      string
-	config         configOptions
-	kube           kubeOptions
+	recipients recipientFlags
+	output     outputOptions
+	scopeName  string
+	namespace  string
+	mergeInto  string
+	config     configOptions
+	kube       kubeOptions
 
-	// Resolved by complete.
+	// Resolved by complete, from the flags alone.
 	scope    crypto.Scope
 	scopeSet bool
-	sealTo   []*crypto.Recipient
+	// typeSet says the Secret's type came from --type (seal create).
+	typeSet bool
+
+	// Resolved in Run by resolve.
+	sealTo []recipientSource
+	// fallbackNS is the namespace of Secrets that name none, with -n not
+	// given; "" until one needs it.
+	fallbackNS string
 }
 
 func (o *sealingOptions) addFlags(fs *pflag.FlagSet) {
 	o.recipients.addFlags(fs)
 	o.output.addFlags(fs)
 	fs.StringVar(&o.scopeName, "scope", string(crypto.ScopeStrict), "`SCOPE`: where values may be used: strict, namespace or cluster")
-	fs.StringVarP(&o.namespace, "namespace", "n", "", "`NAMESPACE` of the Secret (default: the manifest's, else \"default\")")
-	fs.BoolVar(&o.allowEmptyData, "allow-empty-data", false, "seal a Secret that has no data")
+	fs.StringVarP(&o.namespace, "namespace", "n", "", "`NAMESPACE` of the Secret (default: the manifest's, else the kubeconfig context's, else \"default\")")
 	fs.StringVar(&o.mergeInto, "merge-into", "", "add or replace the sealed keys in this existing SealedSecret `FILE`, in place")
+	fs.Bool("allow-empty-data", false, "removed: a SealedSecret needs at least one value")
+	_ = fs.MarkHidden("allow-empty-data")
 	o.config.addFlags(fs)
 	o.kube.addFlags(fs, false)
 }
 
+// complete checks the flags' values and combinations; it reads nothing and
+// reaches no cluster.
 func (o *sealingOptions) complete(cmd *cobra.Command) error {
+	if cmd.Flags().Changed("allow-empty-data") {
+		return withHint(usageErrorf("--allow-empty-data was removed: the cluster refuses a SealedSecret without values"),
+			"give the Secret at least one key")
+	}
 	scope, err := crypto.ParseScope(o.scopeName)
 	if err != nil {
 		return usageErrorf("--scope: %v", err)
@@ -58,8 +72,57 @@ func (o *sealingOptions) complete(cmd *cobra.Command) error {
 	if o.mergeInto != "" && o.output.file != "" {
 		return usageErrorf("--merge-into writes its FILE in place: -w cannot be given too")
 	}
-	o.sealTo, err = o.resolveRecipients(cmd)
-	return err
+	return o.recipients.parse()
+}
+
+// resolve decides whom to seal to and with which scope: the .sealkit.yaml
+// rule, the keyring files and, when nothing else gives keys, the cluster's
+// public keyring. Run calls it; it is where sealing reads and fetches.
+func (o *sealingOptions) resolve(errOut io.Writer) error {
+	rule, err := o.config.rule(o, errOut)
+	if err != nil {
+		return err
+	}
+	plan, err := planRecipients(&o.recipients, rule, o.scope, o.scopeSet)
+	if err != nil {
+		return err
+	}
+	for _, n := range plan.notes {
+		o.config.logf(errOut, "seal: %s", n)
+	}
+	if plan.context != "" {
+		o.kube.useContext(plan.context)
+	}
+	keyrings, err := readKeyrings(plan.keyrings)
+	if err != nil {
+		return err
+	}
+	if plan.fetch {
+		k, err := o.kube.fetchForSealing(errOut)
+		if err != nil {
+			return err
+		}
+		keyrings = append(keyrings, k)
+	}
+	if o.sealTo, err = resolveRecipients(plan, keyrings); err != nil {
+		return err
+	}
+	o.scope = plan.scope
+	o.config.report(errOut, rule, o.sealTo, plan)
+	return nil
+}
+
+// readKeyrings reads the keyring files of a plan.
+func readKeyrings(refs []keyringRef) ([]loadedKeyring, error) {
+	out := make([]loadedKeyring, 0, len(refs))
+	for _, ref := range refs {
+		kr, err := readKeyring(ref.path)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, loadedKeyring{ref, kr})
+	}
+	return out, nil
 }
 
 // sourced is a Secret and where it came from, for messages.
@@ -81,6 +144,34 @@ func (s sourced) object() string {
 	return s.source + ": " + name
 }
 
+// defaultNamespaces gives the Secrets that name no namespace (and with -n
+// not given) the namespace of the kubeconfig's context, else "default", and
+// says so on stderr: sealed for the wrong namespace, a value does not open.
+func (o *sealingOptions) defaultNamespaces(secrets []sourced, errOut io.Writer) {
+	if o.namespace != "" {
+		return
+	}
+	var unnamed []string
+	for _, s := range secrets {
+		if s.secret.Namespace == "" {
+			unnamed = append(unnamed, "secret "+s.secret.Name)
+		}
+	}
+	if len(unnamed) == 0 {
+		return
+	}
+	ns, context := o.kube.contextNamespace()
+	why := fmt.Sprintf("the namespace of kube context %q", context)
+	switch {
+	case ns == "" && context == "":
+		ns, why = defaultNamespace, "no -n, and no kubeconfig context"
+	case ns == "":
+		ns, why = defaultNamespace, fmt.Sprintf("no -n, and kube context %q sets no namespace", context)
+	}
+	o.fallbackNS = ns
+	fmt.Fprintf(errOut, "seal: %s names no namespace: sealing for namespace %q (%s)\n", joinSome(unnamed, 3), ns, why)
+}
+
 // prepare checks a Secret and fills in its namespace before it is sealed.
 func (o *sealingOptions) prepare(s sourced) error {
 	sec := s.secret
@@ -89,7 +180,10 @@ func (o *sealingOptions) prepare(s sourced) error {
 	}
 	switch {
 	case sec.Namespace == "" && o.namespace == "":
-		sec.Namespace = defaultNamespace
+		sec.Namespace = o.fallbackNS
+		if sec.Namespace == "" {
+			sec.Namespace = defaultNamespace
+		}
 	case sec.Namespace == "":
 		sec.Namespace = o.namespace
 	case o.namespace != "" && o.namespace != sec.Namespace:
@@ -107,9 +201,9 @@ func (o *sealingOptions) prepare(s sourced) error {
 	if size > maxSecretSize {
 		return fmt.Errorf("%s has %d bytes of data, over Kubernetes' 1 MiB Secret limit", s.object(), size)
 	}
-	if len(sec.Data)+len(sec.StringData) == 0 && !o.allowEmptyData {
+	if len(sec.Data)+len(sec.StringData) == 0 {
 		return withHint(fmt.Errorf("%s has no data", s.object()),
-			"give --allow-empty-data to seal it anyway")
+			"a SealedSecret needs at least one value (the cluster refuses one without)")
 	}
 	return nil
 }
@@ -123,9 +217,8 @@ func (o *sealingOptions) seal(secrets []sourced) ([]*v1alpha1.SealedSecret, erro
 			return nil, err
 		}
 		ss, err := sealed.Seal(s.secret, sealed.SealOptions{
-			Scope:          o.scope,
-			Recipients:     o.sealTo,
-			AllowEmptyData: o.allowEmptyData,
+			Scope:      o.scope,
+			Recipients: recipientsOf(o.sealTo),
 		})
 		if err != nil {
 			// pkg/sealed names the secret and key itself.
@@ -136,12 +229,16 @@ func (o *sealingOptions) seal(secrets []sourced) ([]*v1alpha1.SealedSecret, erro
 	return out, nil
 }
 
-// sealAndWrite seals every Secret, then writes them all, or merges the one
-// Secret into --merge-into.
+// sealAndWrite resolves the recipients, seals every Secret, then writes
+// them all, or merges the one Secret into --merge-into.
 func (o *sealingOptions) sealAndWrite(st Streams, secrets []sourced) error {
-	if o.mergeInto != "" {
-		return o.merge(secrets)
+	if err := o.resolve(st.ErrOut); err != nil {
+		return err
 	}
+	if o.mergeInto != "" {
+		return o.merge(secrets, st.ErrOut)
+	}
+	o.defaultNamespaces(secrets, st.ErrOut)
 	sealedObjs, err := o.seal(secrets)
 	if err != nil {
 		return err
@@ -149,6 +246,16 @@ func (o *sealingOptions) sealAndWrite(st Streams, secrets []sourced) error {
 	objs := make([]runtime.Object, len(sealedObjs))
 	for i, ss := range sealedObjs {
 		objs[i] = ss
+		warnSize(st.ErrOut, ss)
 	}
 	return o.output.write(st.Out, objs, 0o644)
+}
+
+// warnSize says when an object is too large for a client-side kubectl
+// apply, which copies it into an annotation.
+func warnSize(w io.Writer, ss *v1alpha1.SealedSecret) {
+	if n := sealed.StoredSize(ss); n > sealed.LastAppliedLimit {
+		fmt.Fprintf(w, "seal: warning: sealedsecret %s/%s is %d KiB: 'kubectl apply' would copy it into an annotation limited to %d KiB; apply it with 'kubectl apply --server-side' or 'kubectl create'\n",
+			ss.Namespace, ss.Name, n>>10, sealed.LastAppliedLimit>>10)
+	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
@@ -27,7 +26,7 @@ type unsealOptions struct {
 func newUnsealCmd(s Streams) *cobra.Command {
 	o := &unsealOptions{Streams: s}
 	cmd := &cobra.Command{
-		Use:   "unseal -i IDENTITY_FILE [-f FILE] [-o yaml|json] [-w FILE]",
+		Use:   "unseal -i IDENTITY_FILE [FILE|-f FILE] [-o yaml|json] [-w FILE]",
 		Short: "Turn SealedSecrets back into Secrets with a private key (disaster recovery)",
 		Long: `unseal opens every value of the SealedSecrets read from stdin or -f FILE
 with the identities in IDENTITY_FILE and writes the Secrets. Each value is
@@ -35,20 +34,26 @@ checked against where it is: a value copied to another namespace, name or
 data key is refused, as the controller would refuse it.
 
 The output holds plaintext: -w writes it with mode 0600.`,
-		Example: `  seal unseal -i recovery.key -f db.sealed.yaml
+		Example: `  seal unseal -i recovery.key db.sealed.yaml
   seal unseal -i recovery.key -f db.sealed.yaml -w db.secret.yaml`,
-		Args: cobra.NoArgs,
+		Args: fileArg,
 		RunE: runE(o),
 	}
 	fs := cmd.Flags()
 	fs.StringArrayVarP(&o.identityFiles, "identity", "i", nil, "age identity `FILE` to open values with (repeatable)")
-	fs.StringVarP(&o.filename, "filename", "f", "-", "read SealedSecrets from `FILE` (- for stdin)")
+	fs.StringVarP(&o.filename, "filename", "f", "", "read SealedSecrets from `FILE` (- for stdin, the default)")
 	o.output.addFlags(fs)
 	return cmd
 }
 
-// Complete checks the flags' values.
-func (o *unsealOptions) Complete(cmd *cobra.Command, _ []string) error {
+// Complete takes the file argument and checks the flags' values.
+func (o *unsealOptions) Complete(cmd *cobra.Command, args []string) error {
+	if len(args) == 1 {
+		if o.filename != "" {
+			return usageErrorf("give the input once: as an argument or with -f, not both")
+		}
+		o.filename = args[0]
+	}
 	return o.output.complete(cmd)
 }
 
@@ -64,10 +69,10 @@ func (o *unsealOptions) Validate() error {
 // Run opens every SealedSecret in memory, then writes all the Secrets.
 func (o *unsealOptions) Run() error {
 	var err error
-	if o.identities, err = readIdentityFiles(o.identityFiles); err != nil {
+	if o.identities, err = readIdentityFiles(o.Streams, o.identityFiles); err != nil {
 		return err
 	}
-	docs, _, err := readDocuments(o.In, o.filename)
+	docs, _, err := readDocuments(o.Streams, o.filename, "SealedSecret manifests")
 	if err != nil {
 		return err
 	}
@@ -114,30 +119,4 @@ func unsealHint(err error) string {
 		return "the value was damaged or edited after sealing; seal it again from the original Secret"
 	}
 	return ""
-}
-
-// readIdentityFiles reads every identity file named, in order.
-func readIdentityFiles(paths []string) ([]*crypto.Identity, error) {
-	var out []*crypto.Identity
-	for _, p := range paths {
-		ids, err := readIdentities(p)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ids...)
-	}
-	return out, nil
-}
-
-func readIdentities(p string) ([]*crypto.Identity, error) {
-	f, err := os.Open(p) //nolint:gosec // opening the file the user named is the point
-	if err != nil {
-		return nil, fileError(p, err)
-	}
-	defer func() { _ = f.Close() }() // read-only: nothing to lose
-	ids, err := crypto.ParseIdentities(f)
-	if err != nil {
-		return nil, fmt.Errorf("identity file %s: %w", p, err)
-	}
-	return ids, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/sealkit/sealkit/pkg/sealed"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
@@ -34,13 +36,15 @@ seal-controller's validating webhook opens every value there, checking its
 frame, and denies the request naming the data key that fails. Nothing is
 stored and no plaintext leaves the cluster.
 
-It prints one line per object, "ok NAMESPACE/NAME" or
-"FAIL NAMESPACE/NAME: data key "KEY": REASON", and exits 1 if any failed.
-RBAC applies: the caller needs the right to create SealedSecrets in the
-namespace. The webhooks fail open (failure policy Ignore): if
-seal-controller does not answer, the API server lets the dry-run through
-unchecked, and verify reports "the controller did not answer" for the
-object instead of ok (an answer carries a warning naming seal-controller).`,
+It prints one line per object: "ok NAMESPACE/NAME"; "FAIL NAMESPACE/NAME:
+data key "KEY": REASON" when the cluster refuses it; "UNCHECKED
+NAMESPACE/NAME: REASON" when the check did not run (the request was
+forbidden, or seal-controller did not answer: its webhooks fail open, so
+the API server lets an unanswered dry-run through unchecked).
+
+Exit status: 0 all ok; 1 any FAIL; 2 the check did not run for some object
+(UNCHECKED) or at all (no kubeconfig, cluster unreachable). RBAC applies:
+the caller needs the right to create SealedSecrets in the namespace.`,
 		Example: `  seal verify k8s/prod/
   seal verify --context prod db.sealed.yaml`,
 		Args: cobra.MinimumNArgs(1),
@@ -59,7 +63,12 @@ func (o *verifyOptions) Complete(_ *cobra.Command, args []string) error {
 // Validate has nothing to check offline.
 func (o *verifyOptions) Validate() error { return nil }
 
-// Run dry-runs every SealedSecret and reports each.
+// Run dry-runs every SealedSecret and reports each: "ok", "FAIL" when the
+// cluster refuses it (a value does not open there, or the API server
+// rejects the object), "UNCHECKED" when the check did not run (the request
+// was forbidden, the controller did not answer). Exit 1 for any FAIL, else
+// 2 for any UNCHECKED or a cluster that cannot be reached, so that CI can
+// tell findings from a check that did not run.
 func (o *verifyOptions) Run() error {
 	files, err := loadManifestFiles(o.paths)
 	if err != nil {
@@ -70,27 +79,53 @@ func (o *verifyOptions) Run() error {
 		return noSealedSecrets(o.paths)
 	}
 	if _, err := o.kube.connect(); err != nil {
-		return err
+		return notRun(err)
 	}
 	ctx, cancel := kubeContext()
 	defer cancel()
-	failed := 0
+	failed, unchecked := 0, 0
 	for _, f := range files {
 		for _, d := range f.sealed {
 			_, err := o.kube.dryRun(ctx, d.obj, false)
 			name := objectRef(d.obj, o.kube.defaultNS)
-			if err != nil {
+			switch {
+			case err == nil:
+				fmt.Fprintf(o.Out, "ok %s\n", name)
+			case refusedByCluster(err):
 				failed++
 				fmt.Fprintf(o.Out, "FAIL %s: %s\n", name, oneLine(err.Error()))
-				continue
+			case unreachable(err):
+				return notRun(fmt.Errorf("verifying %s: %w", name, err))
+			default:
+				unchecked++
+				fmt.Fprintf(o.Out, "UNCHECKED %s: %s\n", name, oneLine(err.Error()))
 			}
-			fmt.Fprintf(o.Out, "ok %s\n", name)
 		}
 	}
-	if failed > 0 {
+	switch {
+	case failed > 0:
 		return fmt.Errorf("%d of %d SealedSecrets failed verification", failed, total)
+	case unchecked > 0:
+		return notRun(fmt.Errorf("%d of %d SealedSecrets could not be checked", unchecked, total))
 	}
 	return nil
+}
+
+// refusedByCluster reports whether the cluster checked the object and
+// refused it: seal-controller's webhook denied it (a value does not open
+// there) or the API server found it invalid.
+func refusedByCluster(err error) bool {
+	var denied *deniedError
+	return errors.As(err, &denied) || apierrors.IsInvalid(err) || apierrors.IsBadRequest(err)
+}
+
+// notRun marks err as "the check did not run": exit 2, keeping its hint.
+func notRun(err error) error {
+	var ce *cliError
+	if errors.As(err, &ce) {
+		return &cliError{code: ExitUsage, err: err, hint: ce.hint}
+	}
+	return &cliError{code: ExitUsage, err: err}
 }
 
 func objectRef(ss *v1alpha1.SealedSecret, defaultNS string) string {

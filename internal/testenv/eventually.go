@@ -34,3 +34,12 @@ func poll(timeout, interval time.Duration, cond func() bool) bool {
 	}
 	return true
 }
+
+// EventuallyWithin is [Eventually] with a limit of the caller's, for work
+// that is large on purpose (thousands of objects); it polls every second.
+func EventuallyWithin(t testing.TB, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	if !poll(limit, time.Second, cond) {
+		t.Fatalf("timed out after %s waiting for %s", limit, what)
+	}
+}

@@ -8,7 +8,8 @@
 //	  recovery: [age1pq1…]
 //	rules:                      # first match wins
 //	- path: clusters/prod/**    # slash-separated glob, relative to this file
-//	  keys: [keys/prod.keys]    # public keyring files, relative to this file
+//	  keys: [keys/prod.keys]    # public keyring files, relative to this file,
+//	                            # inside the repository
 //	  recipients: [age1pq1…]    # more recipients to seal to
 //	  scope: strict             # strict, namespace or cluster
 //	  recovery: [age1pq1…]      # recovery recipients added to every sealing
@@ -18,7 +19,17 @@
 //	  ignore: [{path: legacy/**, rules: [SK006], reason: …}]
 //
 // Parsing is strict: an unknown field is an error naming the file and line.
-// See [Match] for the glob syntax and docs/gitops.md for the full reference.
+// Errors never quote the file's content. See [Match] for the glob syntax
+// and docs/gitops.md for the full reference.
+//
+// # Trust
+//
+// Whoever can commit to a repository writes its .sealkit.yaml. [Load]
+// refuses keyring and values paths that leave the repository (absolute, through "..",
+// or through a symbolic link) or that are not regular files, and a
+// configuration file that is a symbolic link out of the repository. The
+// [Applied] rule says which file and line gave each setting, so that
+// callers can name the origin of every recipient they seal to.
 package repoconfig
 
 import (
@@ -65,6 +76,9 @@ type Config struct {
 	File     string
 	Defaults *Rule
 	Rules    []Rule
+	// Root is the repository the file belongs to (see [RepoRoot]): what
+	// it names must stay inside. [Load] sets it; [Parse] leaves it empty.
+	Root string
 	// LintIgnores are the lint: ignore: entries, in file order.
 	LintIgnores []LintIgnore
 
@@ -83,6 +97,10 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	root := RepoRoot(filepath.Dir(abs))
+	if err := checkInside(root, abs); err != nil {
+		return nil, fmt.Errorf("%s: %w", abs, err)
+	}
 	f, err := os.Open(abs)
 	if err != nil {
 		return nil, err
@@ -95,7 +113,15 @@ func Load(path string) (*Config, error) {
 	if len(data) > MaxSize {
 		return nil, fmt.Errorf("%s: exceeds %d bytes", path, MaxSize)
 	}
-	return Parse(data, abs)
+	c, err := Parse(data, abs)
+	if err != nil {
+		return nil, err
+	}
+	c.Root = root
+	if err := c.checkPaths(); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Find returns the configuration file that applies in dir: the first
@@ -147,6 +173,25 @@ func ForFile(file string) (*Applied, error) {
 	return c.Lookup(abs), nil
 }
 
+// ForDir is [ForFile] for a directory: the rule that applies to dir itself
+// (a rule "clusters/prod/**" applies to the directory clusters/prod), used
+// when there is no file to go by, such as stdin to stdout.
+func ForDir(dir string) (*Applied, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	p, err := Find(abs)
+	if err != nil || p == "" {
+		return nil, err
+	}
+	c, err := Load(p)
+	if err != nil {
+		return nil, err
+	}
+	return c.Lookup(abs), nil
+}
+
 // Applied is the outcome of looking a path up in a configuration: a rule
 // (with the defaults filled in) and its values resolved.
 type Applied struct {
@@ -166,6 +211,20 @@ type Applied struct {
 	Context string
 	// Values are the Helm values files, absolute.
 	Values []string
+
+	// fromDefaults names the fields the defaults filled in.
+	fromDefaults map[string]bool
+	defaultsLine int
+}
+
+// Origin says where field ("keys", "recipients", "recovery", "scope" or
+// "context") came from: the rule, or the defaults that filled it in, as
+// "FILE:LINE: rule N (path P)" or "FILE:LINE: defaults".
+func (a *Applied) Origin(field string) string {
+	if a.Rule >= 0 && a.fromDefaults[field] {
+		return fmt.Sprintf("%s:%d: defaults", a.Config.File, a.defaultsLine)
+	}
+	return a.String()
 }
 
 // String says which rule applied, for seal -v.
@@ -191,6 +250,9 @@ func (c *Config) Lookup(file string) *Applied {
 		return nil
 	}
 	rel = filepath.ToSlash(rel)
+	if rel == "." {
+		rel = "" // the configuration's own directory: only ** matches it
+	}
 	for i := range c.Rules {
 		if Match(c.Rules[i].Path, rel) {
 			return c.apply(i, &c.Rules[i])
@@ -214,7 +276,13 @@ func (c *Config) apply(i int, r *Rule) *Applied {
 
 func (c *Config) resolveRule(i int, r *Rule) *Applied {
 	merged := *r
+	from := map[string]bool{}
 	if d := c.Defaults; d != nil {
+		from["keys"] = len(merged.Keys) == 0 && len(d.Keys) > 0
+		from["recipients"] = len(merged.Recipients) == 0 && len(d.Recipients) > 0
+		from["recovery"] = len(merged.Recovery) == 0 && len(d.Recovery) > 0
+		from["scope"] = merged.Scope == "" && d.Scope != ""
+		from["context"] = merged.Context == "" && d.Context != ""
 		merged.Keys = or(merged.Keys, d.Keys)
 		merged.Recipients = or(merged.Recipients, d.Recipients)
 		merged.Recovery = or(merged.Recovery, d.Recovery)
@@ -223,7 +291,10 @@ func (c *Config) resolveRule(i int, r *Rule) *Applied {
 		merged.Values = or(merged.Values, d.Values)
 	}
 	a := &Applied{Config: c, Rule: i, Line: r.Line, Pattern: r.Path,
-		Scope: crypto.Scope(merged.Scope), Context: merged.Context}
+		Scope: crypto.Scope(merged.Scope), Context: merged.Context, fromDefaults: from}
+	if c.Defaults != nil {
+		a.defaultsLine = c.Defaults.Line
+	}
 	for _, k := range merged.Keys {
 		a.Keys = append(a.Keys, c.resolve(k))
 	}
@@ -235,12 +306,10 @@ func (c *Config) resolveRule(i int, r *Rule) *Applied {
 	return a
 }
 
+// resolve makes a path of the file, relative to it, absolute. Parse has
+// refused absolute ones.
 func (c *Config) resolve(p string) string {
-	p = filepath.FromSlash(p)
-	if filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(c.Dir(), p)
+	return filepath.Join(c.Dir(), filepath.FromSlash(p))
 }
 
 func or[T interface{ ~string | ~[]string }](v, def T) T {

@@ -3,6 +3,7 @@ package repoconfig
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -104,20 +105,21 @@ func decodeRule(file string, n *yaml.Node) (*Rule, error) {
 		name string
 		list []string
 	}{{"recipients", r.Recipients}, {"recovery", r.Recovery}} {
-		for _, s := range field.list {
+		for i, s := range field.list {
 			if _, err := crypto.ParseRecipient(s); err != nil {
-				return nil, fmt.Errorf("%s:%d: %s: %w", file, r.Line, field.name, err)
+				// Not quoted: the text may be a secret pasted by mistake.
+				return nil, fmt.Errorf("%s:%d: %s: item %d is not an age recipient (age1pq1… or age1…)", file, r.Line, field.name, i+1)
 			}
 		}
 	}
-	for _, k := range r.Keys {
-		if strings.TrimSpace(k) == "" {
-			return nil, fmt.Errorf("%s:%d: keys: empty file name", file, r.Line)
-		}
-	}
-	for _, v := range r.Values {
-		if strings.TrimSpace(v) == "" {
-			return nil, fmt.Errorf("%s:%d: values: empty file name", file, r.Line)
+	for field, paths := range r.paths() {
+		for _, p := range paths {
+			switch {
+			case strings.TrimSpace(p) == "":
+				return nil, fmt.Errorf("%s:%d: %s: empty file name", file, r.Line, field)
+			case filepath.IsAbs(p) || strings.HasPrefix(p, "/") || filepath.VolumeName(p) != "":
+				return nil, fmt.Errorf("%s:%d: %s: %q is an absolute path: name files relative to %s, inside the repository", file, r.Line, field, p, FileName)
+			}
 		}
 	}
 	return r, nil
@@ -151,6 +153,7 @@ func yamlError(file string, err error) error {
 		msgs = te.Errors
 	}
 	for i, m := range msgs {
+		m = withholdQuoted(m)
 		if sm := yamlLine.FindStringSubmatch(m); sm != nil {
 			n, _ := strconv.Atoi(sm[1])
 			msgs[i] = fmt.Sprintf("%s:%d: %s", file, n, m[len(sm[0]):])
@@ -159,4 +162,12 @@ func yamlError(file string, err error) error {
 		}
 	}
 	return errors.New(strings.Join(msgs, "; "))
+}
+
+var backquoted = regexp.MustCompile("`[^`]*`")
+
+// withholdQuoted removes what a YAML parser message quotes from the file
+// (`...`): the file may not be what it claims to be.
+func withholdQuoted(msg string) string {
+	return backquoted.ReplaceAllString(msg, "(value withheld)")
 }

@@ -1,19 +1,19 @@
 package sealed
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
+	"github.com/sealkit/sealkit/internal/manifest"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
@@ -27,6 +27,22 @@ type Document struct {
 	Kind       string
 	APIVersion string
 	Raw        []byte // the object as JSON
+
+	// Stream is the document's index among the documents of Source as
+	// internal/manifest splits them; Item is its index in the items of the
+	// List it was read from, or -1. Together they say where to edit it in
+	// place ([Document.Path]).
+	Stream int
+	Item   int
+}
+
+// Path is the path of field in the document d was read from: field itself,
+// or under its List item.
+func (d Document) Path(field ...string) []string {
+	if d.Item < 0 {
+		return field
+	}
+	return append([]string{"items", strconv.Itoa(d.Item)}, field...)
 }
 
 // ReadManifests reads the objects in r: multi-document YAML, or JSON (one
@@ -40,68 +56,33 @@ func ReadManifests(r io.Reader, source string) ([]Document, error) {
 	if len(data) > MaxManifestSize {
 		return nil, fmt.Errorf("%s: input exceeds %d MiB", source, MaxManifestSize>>20)
 	}
-	var raws [][]byte
-	var splitErr error
-	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
-		raws, splitErr = splitJSON(trimmed)
-	} else {
-		raws, splitErr = splitYAML(data)
-	}
+	format, spans, splitErr := manifest.Split(data)
 	var docs []Document
-	for _, raw := range raws {
-		if docs, err = appendObject(docs, source, raw, false); err != nil {
+	for i, sp := range spans {
+		raw := data[sp.Start:sp.End]
+		if format == manifest.YAML {
+			j, err := yaml.YAMLToJSON(raw)
+			if err != nil {
+				return nil, fmt.Errorf("%s: document %d: invalid YAML: %w", source, len(docs)+1, redactYAMLError(err))
+			}
+			if string(j) == "null" {
+				continue // only comments or blank lines, as kubectl allows
+			}
+			raw = j
+		}
+		if docs, err = appendObject(docs, source, raw, i, -1); err != nil {
 			return nil, err
 		}
 	}
 	if splitErr != nil {
 		// A syntax error ends the input; it is reported after the documents
 		// before it were checked, with the number of the next document.
-		return nil, fmt.Errorf("%s: document %d: %w", source, len(docs)+1, splitErr)
+		return nil, fmt.Errorf("%s: document %d: invalid %s: %w", source, len(docs)+1, strings.ToUpper(format), splitErr)
 	}
 	if len(docs) == 0 {
 		return nil, fmt.Errorf("%s: no objects found", source)
 	}
 	return docs, nil
-}
-
-// splitJSON returns each value of a JSON stream.
-func splitJSON(data []byte) ([][]byte, error) {
-	var raws [][]byte
-	dec := json.NewDecoder(bytes.NewReader(data))
-	for {
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if errors.Is(err, io.EOF) {
-			return raws, nil
-		}
-		if err != nil {
-			return raws, fmt.Errorf("invalid JSON: %w", err)
-		}
-		raws = append(raws, raw)
-	}
-}
-
-// splitYAML returns each non-empty document of a YAML stream, as JSON.
-func splitYAML(data []byte) ([][]byte, error) {
-	var raws [][]byte
-	rd := utilyaml.NewYAMLReader(bufio.NewReaderSize(bytes.NewReader(data), 64<<10))
-	for {
-		doc, err := rd.Read()
-		if errors.Is(err, io.EOF) {
-			return raws, nil
-		}
-		if err != nil {
-			return raws, fmt.Errorf("invalid YAML: %w", err)
-		}
-		j, err := yaml.YAMLToJSON(doc)
-		if err != nil {
-			return raws, fmt.Errorf("invalid YAML: %w", redactYAMLError(err))
-		}
-		if string(j) == "null" {
-			continue // only comments or blank lines, as kubectl allows
-		}
-		raws = append(raws, j)
-	}
 }
 
 // redactYAMLError withholds the YAML parser's messages that quote the input.
@@ -132,8 +113,9 @@ type header struct {
 	Items      []json.RawMessage `json:"items"`
 }
 
-// appendObject checks raw and appends it, or its items if it is a list.
-func appendObject(docs []Document, source string, raw []byte, inList bool) ([]Document, error) {
+// appendObject checks raw, document stream of the input, and appends it,
+// or its items if it is a list; item is its index in a list, or -1.
+func appendObject(docs []Document, source string, raw []byte, stream, item int) ([]Document, error) {
 	at := func(err error) error { return fmt.Errorf("%s: document %d: %w", source, len(docs)+1, err) }
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
@@ -150,18 +132,19 @@ func appendObject(docs []Document, source string, raw []byte, inList bool) ([]Do
 		return nil, at(fmt.Errorf("%s has no apiVersion", h.Kind))
 	}
 	if isList(h) {
-		if inList {
+		if item >= 0 {
 			return nil, at(errors.New("a list inside a list"))
 		}
 		var err error
-		for _, item := range h.Items {
-			if docs, err = appendObject(docs, source, item, true); err != nil {
+		for i, it := range h.Items {
+			if docs, err = appendObject(docs, source, it, stream, i); err != nil {
 				return nil, err
 			}
 		}
 		return docs, nil
 	}
-	return append(docs, Document{Source: source, Index: len(docs) + 1, Kind: h.Kind, APIVersion: h.APIVersion, Raw: raw}), nil
+	return append(docs, Document{Source: source, Index: len(docs) + 1, Kind: h.Kind, APIVersion: h.APIVersion, Raw: raw,
+		Stream: stream, Item: item}), nil
 }
 
 func isList(h header) bool {
@@ -187,7 +170,7 @@ func jsonKind(raw []byte) string {
 // Secret decodes d as a Secret.
 func (d Document) Secret() (*corev1.Secret, error) {
 	var s corev1.Secret
-	if err := d.decode("v1", "Secret", &s); err != nil {
+	if err := d.Decode("v1", "Secret", &s); err != nil {
 		return nil, err
 	}
 	return &s, nil
@@ -196,15 +179,16 @@ func (d Document) Secret() (*corev1.Secret, error) {
 // SealedSecret decodes d as a SealedSecret.
 func (d Document) SealedSecret() (*v1alpha1.SealedSecret, error) {
 	var ss v1alpha1.SealedSecret
-	if err := d.decode(v1alpha1.GroupVersion.String(), "SealedSecret", &ss); err != nil {
+	if err := d.Decode(v1alpha1.GroupVersion.String(), "SealedSecret", &ss); err != nil {
 		return nil, err
 	}
 	return &ss, nil
 }
 
-// decode unmarshals strictly: a misspelt field (stringdata, Data) is an
-// error rather than silently dropped data.
-func (d Document) decode(apiVersion, kind string, into any) error {
+// Decode unmarshals d into into, after checking its apiVersion and kind.
+// It is strict: a misspelt field (stringdata, Data) is an error rather than
+// silently dropped data.
+func (d Document) Decode(apiVersion, kind string, into any) error {
 	if d.Kind != kind {
 		return fmt.Errorf("%s: document %d is a %s, not a %s", d.Source, d.Index, d.Kind, kind)
 	}

@@ -1,6 +1,7 @@
 package sealed
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -170,4 +171,23 @@ func FuzzReadManifests(f *testing.F) {
 			_, _ = d.SealedSecret()
 		}
 	})
+}
+
+// TestReadManifestsPositions: every object says which document of the
+// stream it came from and which List item, as internal/manifest numbers
+// them, so that it can be edited in place.
+func TestReadManifestsPositions(t *testing.T) {
+	in := "# only a comment\n---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Secret, metadata: {name: a}}\n- {apiVersion: v1, kind: Secret, metadata: {name: b}}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: c}\n"
+	docs, err := ReadManifests(strings.NewReader(in), "in.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range docs {
+		got = append(got, fmt.Sprintf("%d:%d:%d:%v", d.Index, d.Stream, d.Item, d.Path("spec")))
+	}
+	want := "1:1:0:[items 0 spec] 2:1:1:[items 1 spec] 3:2:-1:[spec]"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("got %s, want %s", strings.Join(got, " "), want)
+	}
 }

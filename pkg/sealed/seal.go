@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/utils/ptr"
 
 	"github.com/sealkit/sealkit/pkg/crypto"
@@ -29,15 +28,14 @@ type SealOptions struct {
 	Scope crypto.Scope
 	// Recipients are the keys to seal to: all post-quantum or all classic.
 	Recipients []*crypto.Recipient
-	// AllowEmptyData permits a Secret with no data keys.
-	AllowEmptyData bool
 }
 
 // Seal returns a SealedSecret holding the data and stringData of s (a key in
 // both takes its stringData value, as Kubernetes does) sealed to
 // opts.Recipients, and s's labels, annotations, type and immutability as its
 // template. Server-managed metadata, owner references, finalizers and the
-// kubectl last-applied-configuration annotation are dropped.
+// kubectl last-applied-configuration annotation are dropped. What the API
+// server would refuse, in s or in the result, is refused (see [Check]).
 func Seal(s *corev1.Secret, opts SealOptions) (*v1alpha1.SealedSecret, error) {
 	if s == nil {
 		return nil, errors.New("no secret to seal")
@@ -59,7 +57,10 @@ func Seal(s *corev1.Secret, opts SealOptions) (*v1alpha1.SealedSecret, error) {
 	if scope != crypto.ScopeCluster && s.Namespace == "" {
 		return nil, fmt.Errorf("secret %s has no namespace, which scope %s binds: set metadata.namespace or use scope cluster", obj, scope)
 	}
-	data, err := secretData(s, obj, opts.AllowEmptyData)
+	if err := checkMeta("secret "+obj, s.Name, s.Namespace); err != nil {
+		return nil, err
+	}
+	data, err := secretData(s, obj)
 	if err != nil {
 		return nil, err
 	}
@@ -79,12 +80,15 @@ func Seal(s *corev1.Secret, opts SealOptions) (*v1alpha1.SealedSecret, error) {
 		}
 		ss.Spec.EncryptedData[key] = enc
 	}
+	if err := Check(ss); err != nil {
+		return nil, err
+	}
 	return ss, nil
 }
 
 // secretData merges data and stringData and checks them against the limits
 // Kubernetes would enforce, so that a sealed Secret can always be created.
-func secretData(s *corev1.Secret, obj string, allowEmpty bool) (map[string][]byte, error) {
+func secretData(s *corev1.Secret, obj string) (map[string][]byte, error) {
 	data := make(map[string][]byte, len(s.Data)+len(s.StringData))
 	for k, v := range s.Data {
 		data[k] = v
@@ -92,14 +96,19 @@ func secretData(s *corev1.Secret, obj string, allowEmpty bool) (map[string][]byt
 	for k, v := range s.StringData {
 		data[k] = []byte(v)
 	}
-	if len(data) == 0 && !allowEmpty {
+	if len(data) == 0 {
+		// The CRD requires a value, and a SealedSecret has nothing else.
 		return nil, fmt.Errorf("secret %s has no data: nothing to seal", obj)
 	}
+	keys := slices.Sorted(maps.Keys(data))
+	if err := checkKeys("secret "+obj, keys); err != nil {
+		return nil, err
+	}
+	if err := checkData("secret "+obj, s.Type, data); err != nil {
+		return nil, err
+	}
 	total := 0
-	for _, key := range slices.Sorted(maps.Keys(data)) {
-		if errs := validation.IsConfigMapKey(key); len(errs) > 0 {
-			return nil, fmt.Errorf("secret %s: key %q is not a valid data key: %s", obj, key, errs[0])
-		}
+	for _, key := range keys {
 		if len(data[key]) > crypto.MaxValueSize {
 			return nil, fmt.Errorf("secret %s: key %q: value of %d bytes exceeds the %d-byte Secret limit", obj, key, len(data[key]), MaxSecretSize)
 		}

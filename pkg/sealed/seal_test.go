@@ -2,6 +2,7 @@ package sealed
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -184,15 +185,75 @@ func TestSealErrors(t *testing.T) {
 	}
 }
 
-func TestSealEmptyAllowed(t *testing.T) {
-	s := testSecret()
-	s.Data, s.StringData = nil, nil
-	ss, err := Seal(s, SealOptions{Recipients: []*crypto.Recipient{newIdentity(t).Recipient()}, AllowEmptyData: true})
+// TestSealRefusesWhatTheAPIServerRefuses: what the CRD, the Secret API or
+// etcd would refuse is refused before anything is sealed or written, naming
+// the object and never a value.
+func TestSealRefusesWhatTheAPIServerRefuses(t *testing.T) {
+	pq := []*crypto.Recipient{newIdentity(t).Recipient()}
+	many := func(n, size int) map[string][]byte {
+		m := map[string][]byte{}
+		for i := range n {
+			m[fmt.Sprintf("k%04d", i)] = []byte(strings.Repeat("x", size))
+		}
+		return m
+	}
+	tests := []struct {
+		name   string
+		secret func(*corev1.Secret)
+		want   string
+	}{
+		{"name not a DNS subdomain", func(s *corev1.Secret) { s.Name = "DB_Main" }, `secret shop/DB_Main: name "DB_Main" is not valid`},
+		{"name too long", func(s *corev1.Secret) { s.Name = strings.Repeat("a", 254) }, "is not valid: must be no more than 253"},
+		{"namespace not a DNS label", func(s *corev1.Secret) { s.Namespace = "shop.prod" }, `namespace "shop.prod" is not valid`},
+		{"no data", func(s *corev1.Secret) { s.Data, s.StringData = nil, nil }, "has no data"},
+		{"too many keys", func(s *corev1.Secret) { s.Data, s.StringData = many(1025, 1), nil }, "has 1025 data keys: a SealedSecret holds at most 1024"},
+		{"key too long", func(s *corev1.Secret) { s.Data[strings.Repeat("k", 254)] = []byte(canary) }, "is not a valid data key"},
+		{"tls without a key", func(s *corev1.Secret) {
+			s.Type = corev1.SecretTypeTLS
+			s.Data = map[string][]byte{"tls.crt": []byte(canary)}
+			s.StringData = nil
+		}, `a Secret of type kubernetes.io/tls needs key "tls.key"`},
+		{"dockerconfigjson not JSON", func(s *corev1.Secret) {
+			s.Type = corev1.SecretTypeDockerConfigJson
+			s.Data = map[string][]byte{".dockerconfigjson": []byte("{" + canary)}
+		}, `key ".dockerconfigjson" of a Secret of type kubernetes.io/dockerconfigjson must be JSON`},
+		{"basic-auth without user or password", func(s *corev1.Secret) {
+			s.Type = corev1.SecretTypeBasicAuth
+			s.Data = map[string][]byte{"x": nil}
+			s.StringData = nil
+		}, `needs key "username" or "password"`},
+		{"service account token without its annotation", func(s *corev1.Secret) { s.Type = corev1.SecretTypeServiceAccountToken }, "needs the annotation kubernetes.io/service-account.name"},
+		{"bad label", func(s *corev1.Secret) { s.Labels = map[string]string{"app": "a b"} }, "template.metadata.labels: Invalid value"},
+		{"bad annotation key", func(s *corev1.Secret) { s.Annotations = map[string]string{"a/b/c": "x"} }, "template.metadata.annotations"},
+		{"larger than etcd stores", func(s *corev1.Secret) { s.Type, s.Data, s.StringData = "", many(700, 1400), nil }, "over the 1536 KiB etcd stores"},
+		{"1024 small values to a post-quantum key", func(s *corev1.Secret) { s.Type, s.Data, s.StringData = "", many(1024, 1), nil }, "over the 1536 KiB etcd stores"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := testSecret()
+			tt.secret(s)
+			_, err := Seal(s, SealOptions{Recipients: pq})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), canary) {
+				t.Errorf("error leaks the value: %q", err)
+			}
+		})
+	}
+	// At the limits, and the types' keys given: accepted. (A post-quantum
+	// stanza takes about 1.5 KB per value: 1024 values need a classic key.)
+	classic, err := crypto.ParseRecipient("age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ss.Spec.EncryptedData == nil || len(ss.Spec.EncryptedData) != 0 {
-		t.Errorf("encryptedData = %v, want empty and non-nil (the CRD requires it)", ss.Spec.EncryptedData)
+	s := testSecret()
+	s.Data, s.StringData = many(1024, 1), nil
+	s.Type = corev1.SecretTypeBasicAuth
+	s.Data["username"] = []byte("u")
+	delete(s.Data, "k0000")
+	if _, err := Seal(s, SealOptions{Recipients: []*crypto.Recipient{classic}}); err != nil {
+		t.Fatalf("1024 keys: %v", err)
 	}
 }
 

@@ -9,13 +9,11 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -35,11 +33,10 @@ import (
 
 	"github.com/sealkit/sealkit/internal/controller"
 	"github.com/sealkit/sealkit/internal/controller/reconciler"
+	"github.com/sealkit/sealkit/internal/ctrlproc"
 	kscheme "github.com/sealkit/sealkit/internal/scheme"
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
-	"github.com/sealkit/sealkit/pkg/keyring"
-	"github.com/sealkit/sealkit/pkg/keysecret"
 	"github.com/sealkit/sealkit/pkg/sealed"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
@@ -73,10 +70,9 @@ func BenchmarkController(b *testing.B) {
 	log.SetLogger(logr.Discard())
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
-	bin := buildController(t)
 	admin := newClient(t, env.Config, 0, 0)
 	mkNamespace(t, admin, controllerNS)
-	id := createKey(t, admin)
+	id := ctrlproc.CreateKey(t, admin, controllerNS)
 
 	mkNamespace(t, admin, "unrelated")
 	start := time.Now()
@@ -97,7 +93,7 @@ func BenchmarkController(b *testing.B) {
 			t.Fatal(err)
 		}
 		for r := 1; r <= *rounds; r++ {
-			results = append(results, runOne(t, env, bin, admin, id, n, r))
+			results = append(results, runOne(t, env, admin, id, n, r))
 		}
 	}
 	table := format(results)
@@ -112,7 +108,7 @@ func BenchmarkController(b *testing.B) {
 // runOne is one round for n: n fresh SealedSecrets, the controller, then
 // the plain client; at the end the round's objects are deleted, so that the
 // next round's controller starts on its own n objects only.
-func runOne(t testing.TB, env *testenv.Env, bin string, admin client.Client, id *crypto.Identity, n, round int) result {
+func runOne(t testing.TB, env *testenv.Env, admin client.Client, id *crypto.Identity, n, round int) result {
 	ctx := context.Background()
 	ns, plainNS := fmt.Sprintf("bench-%d-%d", n, round), fmt.Sprintf("plain-%d-%d", n, round)
 	mkNamespace(t, admin, ns)
@@ -132,34 +128,19 @@ func runOne(t testing.TB, env *testenv.Env, bin string, admin client.Client, id 
 	if *metrics != "" {
 		metricsAddr, pprofAddr = *metrics, *pprofListen
 	}
-	cmd := exec.Command(bin, "--kubeconfig="+env.Kubeconfig, "--namespace="+controllerNS, "--leader-elect=false", "--enable-webhooks=false",
-		"--metrics-bind-address="+metricsAddr, "--pprof-bind-address="+pprofAddr, "--health-probe-bind-address=0", "--log-format=json",
-		fmt.Sprintf("--kube-api-qps=%d", qps), fmt.Sprintf("--kube-api-burst=%d", burst), fmt.Sprintf("--concurrency=%d", workers))
-	logPath := filepath.Join(os.TempDir(), fmt.Sprintf("seal-controller-%d-%d.log", n, round))
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	t.Logf("N=%d: controller log in %s", n, logPath)
-	cmd.Stdout, cmd.Stderr = logf, logf
 	start = time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	var once sync.Once
-	stop := func() { once.Do(func() { _ = cmd.Process.Kill(); <-exited }) }
-	defer stop()
-	waitDone(t, admin, env.Config, ns, n, exited)
-	r := result{n: n, round: round, ctrlDur: time.Since(start), rssKiB: vmHWM(t, cmd.Process.Pid)}
+	p := ctrlproc.Start(t, env, controllerNS, nil, "--metrics-secure=false",
+		"--metrics-bind-address="+metricsAddr, "--pprof-bind-address="+pprofAddr,
+		fmt.Sprintf("--kube-api-qps=%d", qps), fmt.Sprintf("--kube-api-burst=%d", burst), fmt.Sprintf("--concurrency=%d", workers))
+	t.Logf("N=%d: controller log in %s", n, p.LogPath)
+	waitDone(t, admin, env.Config, ns, n, p.Exited())
+	r := result{n: n, round: round, ctrlDur: time.Since(start), rssKiB: int(p.PeakRSS(t) >> 10)}
 	if *metrics != "" {
 		time.Sleep(2 * time.Second) // let asynchronous writes (events) finish
 		logMetrics(t, *metrics)
 		saveHeapProfile(t, *pprofListen, filepath.Join(os.TempDir(), fmt.Sprintf("seal-controller-heap-%d-%d.pprof", n, round)))
 	}
-	stop()
+	p.Kill()
 
 	// The plain client: the same writes (N Secrets, N status patches), same
 	// QPS, burst and concurrency.
@@ -232,37 +213,12 @@ func waitDone(t testing.TB, c client.Client, cfg *rest.Config, ns string, n int,
 			}
 			count = len(secrets.Items)
 		}
-		if count >= n && readyCount(t, cs.RESTClient(), ns) >= n {
+		if count >= n && ctrlproc.ReadyCount(t, cs.RESTClient(), ns) >= n {
 			return
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatal("controller did not finish in 30 minutes")
-}
-
-// readyCount counts the SealedSecrets of ns whose Ready column (the CRD's
-// printer column) is True.
-func readyCount(t testing.TB, rc rest.Interface, ns string) int {
-	raw, err := rc.Get().AbsPath("/apis", v1alpha1.GroupVersion.Group, v1alpha1.GroupVersion.Version, "namespaces", ns, "sealedsecrets").
-		SetHeader("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").DoRaw(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var table metav1.Table
-	if err := json.Unmarshal(raw, &table); err != nil {
-		t.Fatal(err)
-	}
-	col := slices.IndexFunc(table.ColumnDefinitions, func(c metav1.TableColumnDefinition) bool { return c.Name == "Ready" })
-	if col < 0 {
-		t.Fatal("no Ready column in the SealedSecret table")
-	}
-	k := 0
-	for _, row := range table.Rows {
-		if row.Cells[col] == string(metav1.ConditionTrue) {
-			k++
-		}
-	}
-	return k
 }
 
 // logMetrics logs the controller's API requests and workqueue counters: the
@@ -304,23 +260,6 @@ func saveHeapProfile(t testing.TB, addr, file string) {
 	t.Logf("heap profile (after a GC) in %s", file)
 }
 
-func vmHWM(t testing.TB, pid int) int {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kib, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
-			return kib
-		}
-	}
-	t.Fatal("no VmHWM")
-	return 0
-}
-
 func sealedSecret(ns, name string, id *crypto.Identity) (*v1alpha1.SealedSecret, error) {
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Data: map[string][]byte{}}
 	for k := range 5 {
@@ -329,42 +268,6 @@ func sealedSecret(ns, name string, id *crypto.Identity) (*v1alpha1.SealedSecret,
 		s.Data[fmt.Sprintf("key-%d", k)] = v
 	}
 	return sealed.Seal(s, sealed.SealOptions{Scope: crypto.ScopeStrict, Recipients: []*crypto.Recipient{id.Recipient()}})
-}
-
-// createKey stores an active key the way the controller does, so that
-// SealedSecrets can be made before the controller first runs.
-func createKey(t testing.TB, c client.Client) *crypto.Identity {
-	id, err := crypto.GenerateIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{
-			Namespace:   controllerNS,
-			Name:        keysecret.NamePrefix + string(id.KeyID()),
-			Labels:      map[string]string{keysecret.LabelKey: "true", keysecret.LabelState: string(keyring.StateActive)},
-			Annotations: map[string]string{keysecret.AnnotationKeyID: string(id.KeyID()), keysecret.AnnotationCreated: time.Now().UTC().Format(time.RFC3339)},
-		},
-		Data: map[string][]byte{keysecret.DataIdentity: []byte(id.String())},
-	}
-	if err := c.Create(context.Background(), s); err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-func buildController(t testing.TB) string {
-	root, err := testenv.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), "seal-controller")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/controller")
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building seal-controller: %v\n%s", err, b)
-	}
-	return bin
 }
 
 func newClient(t testing.TB, cfg *rest.Config, qps float32, burst int) client.Client {

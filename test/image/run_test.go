@@ -117,7 +117,7 @@ func TestImageRunsInPodman(t *testing.T) {
 		"--user", "65532:65532", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
 		"-v", sa + ":/var/run/secrets/kubernetes.io/serviceaccount:ro",
 		"-e", "KUBERNETES_SERVICE_HOST=" + host, "-e", "KUBERNETES_SERVICE_PORT=" + port,
-		"-e", "POD_NAMESPACE=sealkit-system", "-e", "GOMEMLIMIT=256MiB",
+		"-e", "POD_NAMESPACE=sealkit-system",
 	}
 	args = append(args, ulimits...)
 	args = append(args, ref,

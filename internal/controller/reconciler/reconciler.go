@@ -30,10 +30,12 @@ import (
 const DefaultConcurrency = 32
 
 // DefaultMemoryBudget bounds the bytes that SealedSecrets being opened and
-// written may hold at once (see [Options.MemoryBudget]): under the
-// Deployment's 256 MiB limit with room for the caches, whatever the size
-// and number of SealedSecrets one tenant creates.
-const DefaultMemoryBudget = 96 << 20
+// written may hold at once, and, a quarter of it, those read ahead at
+// start (see [Options.MemoryBudget]): with the caches, the client's buffers
+// and the garbage collector's headroom, it keeps the controller under the
+// Deployment's 256 MiB limit whatever the size and number of SealedSecrets
+// one tenant creates (test/e2e TestMemoryBoundedByMaximalObjects).
+const DefaultMemoryBudget = 64 << 20
 
 // Options configure [Setup].
 type Options struct {
@@ -98,14 +100,18 @@ type outcome struct {
 	compromised []string
 }
 
-// RBAC of the reconciler: SealedSecrets everywhere, Secrets everywhere (it
-// creates, updates and, to replace an immutable one, deletes the Secrets it
-// owns; conflicts are checked with a get), events.
+// RBAC of the reconciler (docs/operations.md explains each verb): it reads
+// SealedSecrets and patches their status; on Secrets, list and watch feed
+// the cache of those labelled managed-by, get reads one in full before it is
+// written over or judged for adoption, create makes them (and checks a
+// replacement as a dry-run), update writes new data over one it controls,
+// and delete removes one it controls only to replace it (immutable, or a
+// type change). Events tell of updates and failures.
 //
 // +kubebuilder:rbac:groups=sealkit.dev,resources=sealedsecrets,verbs=get;list;watch
-// +kubebuilder:rbac:groups=sealkit.dev,resources=sealedsecrets/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=sealkit.dev,resources=sealedsecrets/status,verbs=get;patch
 // +kubebuilder:rbac:groups=sealkit.dev,resources=sealedsecrets/finalizers,verbs=update
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch,namespace=sealkit-system
@@ -213,8 +219,9 @@ func objectSize(ss *v1alpha1.SealedSecret) int64 {
 }
 
 // inFlightWeight is what reconciling ss may hold at once, in bytes: the
-// object, the values opened, the Secret built and its encoding.
-func inFlightWeight(ss *v1alpha1.SealedSecret) int64 { return 4 * objectSize(ss) }
+// object, the values opened, the Secret built, its encoding in the request
+// and the Secret in the response.
+func inFlightWeight(ss *v1alpha1.SealedSecret) int64 { return 5 * objectSize(ss) }
 
 // readSealedSecret returns the full SealedSecret: the prefetched copy when
 // it is the version the cache shows, else read from the API server's watch

@@ -43,9 +43,9 @@ func setup(mgr ctrl.Manager, keys KeySource, opts Options) (*Reconciler, error) 
 	}
 	r.budget = orDefault(opts.MemoryBudget, DefaultMemoryBudget)
 	r.memory = semaphore.NewWeighted(r.budget)
-	// Pages read at start share the budget's third: what is held waiting
-	// for a worker is on top of what the workers hold.
-	r.prefetch = newPrefetch(mgr.GetAPIReader(), mgr.GetClient(), keys, r.budget/3)
+	// Pages read at start get a quarter of the budget: what is held
+	// waiting for a worker is on top of what the workers hold.
+	r.prefetch = newPrefetch(mgr.GetAPIReader(), mgr.GetClient(), keys, r.budget/4)
 	registerReconcilerMetrics(r.usage)
 	// Subscribed now, so that no change is missed before start.
 	changed, loaded := keys.Subscribe(), keys.Subscribe()

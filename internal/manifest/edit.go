@@ -1,0 +1,204 @@
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Change sets one scalar value: the one at Path in document Doc (an index
+// into [Split]'s documents). Path holds mapping keys, and sequence indexes
+// in decimal: {"items", "0", "spec", "encryptedData", "password"}. When the
+// last key is not in its mapping, it is added as the mapping's last entry;
+// every other step of the path must exist.
+type Change struct {
+	Doc   int
+	Path  []string
+	Value string
+}
+
+// where names a change's place in messages.
+func (c Change) where() string {
+	return fmt.Sprintf("document %d: %s", c.Doc+1, strings.Join(c.Path, "."))
+}
+
+// span is a stretch of a document to replace with text.
+type span struct {
+	start, end int // relative to the document
+	text       string
+}
+
+// Apply returns data with every change made and every other byte as it
+// was. A path that leads to nothing, or to something other than a scalar
+// or an alias, is an error; so is an edit that would not read back exactly
+// as intended (see the package documentation). data is not modified.
+func Apply(data []byte, changes []Change) ([]byte, error) {
+	format, docs, err := Split(data)
+	if err != nil {
+		return nil, err
+	}
+	byDoc := map[int][]Change{}
+	for _, c := range changes {
+		if c.Doc < 0 || c.Doc >= len(docs) {
+			return nil, fmt.Errorf("%s: the file has %d documents", c.where(), len(docs))
+		}
+		byDoc[c.Doc] = append(byDoc[c.Doc], c)
+	}
+	out := slices.Clone(data)
+	// Edit from the last document to the first: offsets of earlier ones
+	// stay valid.
+	for i := len(docs) - 1; i >= 0; i-- {
+		cs := byDoc[i]
+		if len(cs) == 0 {
+			continue
+		}
+		d := docs[i]
+		edited, err := editDoc(format, data[d.Start:d.End], cs)
+		if err != nil {
+			return nil, err
+		}
+		out = slices.Concat(out[:d.Start], edited, out[d.End:])
+	}
+	// Replacements hold no line breaks, so no separator can appear or go;
+	// make sure of it.
+	if _, after, err := Split(out); err != nil || len(after) != len(docs) {
+		return nil, errors.New("the edit would change where the documents of the file are")
+	}
+	return out, nil
+}
+
+// editDoc makes cs in one document and checks the result. A style that
+// does not read back (a plain scalar the parser takes differently in its
+// context) is retried with every new value double-quoted.
+func editDoc(format string, doc []byte, cs []Change) ([]byte, error) {
+	want, err := expected(format, doc, cs)
+	if err != nil {
+		return nil, err
+	}
+	var lastErr error
+	for _, quoteAll := range []bool{false, true} {
+		var spans []span
+		if format == JSON {
+			spans, err = jsonSpans(doc, cs)
+		} else {
+			spans, err = yamlSpans(doc, cs, quoteAll)
+		}
+		if err != nil {
+			return nil, err
+		}
+		edited := replaceSpans(doc, spans)
+		if lastErr = check(format, edited, want, cs); lastErr == nil {
+			return edited, nil
+		}
+		if format == JSON {
+			break
+		}
+	}
+	return nil, lastErr
+}
+
+// replaceSpans returns doc with each span replaced by its text. Spans do
+// not overlap.
+func replaceSpans(doc []byte, spans []span) []byte {
+	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })
+	var b bytes.Buffer
+	b.Grow(len(doc))
+	prev := 0
+	for _, s := range spans {
+		b.Write(doc[prev:s.start])
+		b.WriteString(s.text)
+		prev = s.end
+	}
+	b.Write(doc[prev:])
+	return b.Bytes()
+}
+
+// decode reads one document as Kubernetes does: YAML through its JSON
+// form, numbers kept exact.
+func decode(format string, doc []byte) (any, error) {
+	j := doc
+	if format == YAML {
+		var err error
+		if j, err = yaml.YAMLToJSON(doc); err != nil {
+			return nil, err
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(j))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// expected is the document as it must read after the changes.
+func expected(format string, doc []byte, cs []Change) (any, error) {
+	v, err := decode(format, doc)
+	if err != nil {
+		return nil, fmt.Errorf("document %d does not parse", cs[0].Doc+1)
+	}
+	for _, c := range cs {
+		if v, err = setPath(v, c.Path, c.Value); err != nil {
+			return nil, fmt.Errorf("%s: %w", c.where(), err)
+		}
+	}
+	return v, nil
+}
+
+// check verifies that the edited document reads as want.
+func check(format string, edited []byte, want any, cs []Change) error {
+	got, err := decode(format, edited)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		return fmt.Errorf("document %d: cannot change %s in place without changing how the document reads",
+			cs[0].Doc+1, strings.Join(cs[0].Path, "."))
+	}
+	return nil
+}
+
+// setPath sets the scalar at path in v (as decoded from JSON) to value.
+func setPath(v any, path []string, value string) (any, error) {
+	if len(path) == 0 {
+		switch v.(type) {
+		case map[string]any, []any:
+			return nil, fmt.Errorf("not a scalar")
+		}
+		return value, nil
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		cur, ok := t[path[0]]
+		if !ok && len(path) == 1 {
+			t[path[0]] = value
+			return t, nil
+		}
+		if !ok {
+			return nil, fmt.Errorf("no key %q", path[0])
+		}
+		nv, err := setPath(cur, path[1:], value)
+		if err != nil {
+			return nil, err
+		}
+		t[path[0]] = nv
+		return t, nil
+	case []any:
+		i, err := strconv.Atoi(path[0])
+		if err != nil || i < 0 || i >= len(t) {
+			return nil, fmt.Errorf("no item %s", path[0])
+		}
+		nv, err := setPath(t[i], path[1:], value)
+		if err != nil {
+			return nil, err
+		}
+		t[i] = nv
+		return t, nil
+	}
+	return nil, fmt.Errorf("%q is inside a scalar", path[0])
+}
