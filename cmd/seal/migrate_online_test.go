@@ -114,6 +114,15 @@ func TestMigrateOnline(t *testing.T) {
 		}
 	}
 
+	// verify checks the migrated repository, skipping the Bitnami object
+	// left in secrets.yaml.
+	out = mustSeal(t, args(flags, "verify", repo)...)
+	for _, name := range []string{"db", "api", "registry", "app", "legacy"} {
+		if !strings.Contains(out, "ok "+app+"/"+name+"\n") {
+			t.Errorf("verify: %s missing from %q", name, out)
+		}
+	}
+
 	// A Bitnami value copied to another namespace does not open there.
 	_, stderr, code = runSeal(t, args(flags, "migrate", movedDir)...)
 	if code != ExitError || !strings.Contains(stderr, "bitnami sealedsecret other/db: key \"password\": none of the 2 bitnami private keys opens this value") {

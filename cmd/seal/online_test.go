@@ -57,7 +57,7 @@ func mustSeal(t *testing.T, args ...string) string {
 
 // webhookOptions loads manifests/webhook with failurePolicy Fail, so a test
 // never passes because the webhook was not reached.
-func webhookOptions(t *testing.T) envtest.WebhookInstallOptions {
+func webhookOptions(t testing.TB) envtest.WebhookInstallOptions {
 	t.Helper()
 	var v admissionv1.ValidatingWebhookConfiguration
 	var m admissionv1.MutatingWebhookConfiguration
@@ -87,7 +87,7 @@ func webhookOptions(t *testing.T) envtest.WebhookInstallOptions {
 // serving webhooks where envtest points the webhook configurations, and
 // waits until the public keyring is published and the webhook serves.
 // bitnamiNS, when given, is where it reads Bitnami's keys for migrations.
-func startController(t *testing.T, env *testenv.Env, ns string, bitnamiNS ...string) {
+func startController(t testing.TB, env *testenv.Env, ns string, bitnamiNS ...string) {
 	t.Helper()
 	mgr := ctrltest.NewManager(t, env.Config, controller.ManagerOptions{
 		Namespace: ns, Logger: zap.New(zap.WriteTo(os.Stderr)),
@@ -229,7 +229,7 @@ func listKeys(t *testing.T, flags []string) map[string]listedKey {
 	return out
 }
 
-func newNamespace(t *testing.T, env *testenv.Env, name string) string {
+func newNamespace(t testing.TB, env *testenv.Env, name string) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 	if err := env.Client.Create(context.Background(), ns); err != nil {
