@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -172,6 +173,8 @@ func (o *migrateOptions) loadBitnamiFiles() ([]*migrate.File, int, error) {
 // migrateStats are the summary's numbers.
 type migrateStats struct {
 	migrated, refused, unchanged, files int
+	// unreadable counts files under a directory that do not parse.
+	unreadable int
 }
 
 // runBitnami converts every Bitnami SealedSecret, then rewrites file by
@@ -203,11 +206,14 @@ func (o *migrateOptions) runBitnami() error {
 	for _, f := range files {
 		o.rewrite(f, results, &st)
 	}
-	st.refused += skipped
+	st.unreadable = skipped
 	fmt.Fprintf(o.Out, "migrated %d Bitnami SealedSecrets in %d files; %d refused; %d unchanged (already sealkit)\n",
 		st.migrated, st.files, st.refused, st.unchanged)
-	if st.refused > 0 {
+	switch {
+	case st.refused > 0:
 		return fmt.Errorf("%d Bitnami SealedSecrets were not migrated (see above) and were left as they were; the other objects of their files were migrated", st.refused)
+	case st.unreadable > 0:
+		return fmt.Errorf("%d files could not be read as manifests (see above) and were left as they were", st.unreadable)
 	}
 	return nil
 }
@@ -247,7 +253,7 @@ func (o *migrateOptions) rewrite(f *migrate.File, results map[*migrate.Object]co
 // objectError is err about obj, naming it once.
 func objectError(obj *migrate.Object, err error) string {
 	msg := err.Error()
-	if bytes.HasPrefix([]byte(msg), []byte("bitnami sealedsecret")) {
+	if strings.HasPrefix(msg, "bitnami sealedsecret") {
 		return msg
 	}
 	return obj.Name() + ": " + msg

@@ -253,6 +253,17 @@ func TestMigrateOfflineMovedValue(t *testing.T) {
 	if b, _ := os.ReadFile(file); string(b) != moved {
 		t.Error("the file changed")
 	}
+
+	// A file under a directory that does not parse is reported and left;
+	// the others are migrated.
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "broken.yaml"), "kind: SealedSecret\nspec: [\n")
+	writeFile(t, filepath.Join(dir, "ok.yaml"), string(kubeseal.Seal(t, cert, []byte(secretYAML("shop", "db", "password", "s3cret")))))
+	stdout, stderr, code := runSeal(t, "migrate", "-i", keys, "--recipient", id.Recipient().String(), dir)
+	if code != ExitError || !strings.Contains(stdout, "migrated 1 Bitnami SealedSecrets in 1 files; 0 refused") ||
+		!strings.Contains(stderr, filepath.Join(dir, "broken.yaml")) || !strings.Contains(stderr, "1 files could not be read as manifests") {
+		t.Errorf("broken file: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
 }
 
 // TestMigrateUsage: flag mistakes are usage errors (exit 2) found before
