@@ -79,6 +79,14 @@ func setup(mgr ctrl.Manager, keys KeySource, opts Options) (*Reconciler, error) 
 // KeyCompromised warning a state change makes wrong.
 func (r *Reconciler) watchKeys(ctx context.Context, changed <-chan struct{}, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 	log := ctrl.LoggerFrom(ctx).WithName("key-changes")
+	// The first signal is the keys' first load: every SealedSecret is queued
+	// at start anyway (by the informer and the start-up pages), and queuing
+	// them again would only have each looked at twice.
+	select {
+	case <-ctx.Done():
+		return
+	case <-changed:
+	}
 	for {
 		select {
 		case <-ctx.Done():
