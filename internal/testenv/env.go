@@ -155,6 +155,9 @@ func configurePlane(te *envtest.Environment, opts Options, dir string) error {
 	if os.Getenv("KUBEBUILDER_CONTROLPLANE_START_TIMEOUT") == "" {
 		te.ControlPlaneStartTimeout = time.Minute
 	}
+	if os.Getenv("KUBEBUILDER_CONTROLPLANE_STOP_TIMEOUT") == "" {
+		te.ControlPlaneStopTimeout = time.Minute
+	}
 	return nil
 }
 
