@@ -93,4 +93,3 @@ func TestKilledMidRotation(t *testing.T) {
 		})
 	}
 }
-
