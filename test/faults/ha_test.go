@@ -24,7 +24,7 @@ func TestLeaderKilled(t *testing.T) {
 	w.waitProgress(midBacklog(sz))
 	leader := -1
 	for i := range 2 {
-		if strings.Contains(w.live(i).Log(t), "successfully acquired lease") {
+		if strings.Contains(w.live(i).Log(t), "Successfully acquired lease") {
 			leader = i
 		}
 	}
@@ -47,12 +47,9 @@ func TestLeaderKilled(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	rec := w.waitReady(10 * time.Minute)
-	creates, writes := w.obs.stats()
-	if creates != len(w.expected) {
-		t.Errorf("%d Secrets created for %d SealedSecrets: some were created twice", creates, len(w.expected))
-	}
+	creates, writes := w.obs.stats() // the audit fails any Secret created twice
 	finish(w, "5 leader SIGKILLed (2 replicas)", "leader SIGKILLed a quarter into the backlog", rec,
-		fmt.Sprintf("handover %s (lease 15 s); %d Secret writes for %d Secrets, none created twice", handover.Round(100*time.Millisecond), writes, creates))
+		fmt.Sprintf("handover %s (lease 15 s); %d Secret writes for %d Secrets, none deleted or created twice", handover.Round(100*time.Millisecond), writes, creates))
 }
 
 func (w *world) leaseHolder() string {

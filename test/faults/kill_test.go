@@ -18,13 +18,19 @@ func TestKilledRepeatedly(t *testing.T) {
 	w, sz := backlogWorld(t)
 	w.run(1)
 	const kills = 10
+	total := sz.settled + 1 + sz.backlog
 	midway := 0
 	for range kills {
 		p := w.live(0)
-		// A random moment once the new process is up (it takes a second
-		// or two to start its caches and work).
-		time.Sleep(time.Duration(500+rand.IntN(2500)) * time.Millisecond)
-		if n := w.readyCount(); n >= 0 && n < sz.settled+1+sz.backlog {
+		// A random moment once the new process has done some work: so
+		// that the kills spread over the backlog instead of hitting
+		// processes still starting.
+		from, deadline := max(w.readyCount(), 0), time.Now().Add(2*time.Minute)
+		for n := w.readyCount(); n < min(from+sz.backlog/(kills+2), total) && time.Now().Before(deadline); n = w.readyCount() {
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(rand.IntN(300)) * time.Millisecond)
+		if n := w.readyCount(); n >= 0 && n < total {
 			midway++
 		}
 		w.kill(0)

@@ -79,15 +79,21 @@ func record(t *testing.T, r row) {
 	if *results == "" {
 		return
 	}
+	note := strings.ReplaceAll(r.note, "|", "/")
+	appendResults(t, fmt.Sprintf("| %s | %s | %d | %d | %d | %d | %s | %s |\n", r.scenario, r.injected, r.objects, r.lost, r.wrong,
+		r.bystandersChange, r.recover.Round(100*time.Millisecond), note))
+}
+
+// appendResults appends s to the -faults.results file.
+func appendResults(t *testing.T, s string) {
+	t.Helper()
 	f, err := os.OpenFile(*results, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		t.Error(err)
 		return
 	}
 	defer func() { _ = f.Close() }()
-	note := strings.ReplaceAll(r.note, "|", "/")
-	if _, err := fmt.Fprintf(f, "| %s | %s | %d | %d | %d | %d | %s | %s |\n", r.scenario, r.injected, r.objects, r.lost, r.wrong,
-		r.bystandersChange, r.recover.Round(100*time.Millisecond), note); err != nil {
+	if _, err := f.WriteString(s); err != nil {
 		t.Error(err)
 	}
 }

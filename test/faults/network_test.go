@@ -52,12 +52,12 @@ func (w *world) viaProxy() *faultproxy.Proxy {
 
 // Scenario 6: a slow and flaky network between the controller and the API
 // server: every chunk delayed 20-80 ms each way, and every connection cut
-// after 1 to 6 s (watches, and requests in flight, included).
+// after 0.5 to 3 s (watches, and requests in flight, included).
 func TestSlowFlakyNetwork(t *testing.T) {
 	w, _ := backlogWorld(t)
 	proxy := w.viaProxy()
 	proxy.Set(faultproxy.Faults{Latency: 20 * time.Millisecond, Jitter: 60 * time.Millisecond,
-		CutAfterMin: time.Second, CutAfterMax: 6 * time.Second})
+		CutAfterMin: 500 * time.Millisecond, CutAfterMax: 3 * time.Second})
 	w.run(1)
 	rec := w.waitReady(10 * time.Minute)
 	st := proxy.Stats()
@@ -65,7 +65,7 @@ func TestSlowFlakyNetwork(t *testing.T) {
 	if st.Cut == 0 {
 		t.Fatal("the proxy cut no connection: nothing was injected")
 	}
-	finish(w, "6a slow, flaky network", fmt.Sprintf("20-80 ms latency each way, every connection cut after 1-6 s (%d cut)", st.Cut), rec,
+	finish(w, "6a slow, flaky network", fmt.Sprintf("20-80 ms latency each way, every connection cut after 0.5-3 s (%d cut)", st.Cut), rec,
 		"time is the whole backlog, under the faults")
 }
 

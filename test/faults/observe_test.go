@@ -128,4 +128,9 @@ func (o *observer) check(w *world) {
 			w.t.Errorf("observed: Secret %s deleted %d times, %d allowed", name, n, o.allowed[name])
 		}
 	}
+	for name, n := range o.creates {
+		if n > 1+o.allowed[name] {
+			w.t.Errorf("observed: Secret %s created %d times", name, n)
+		}
+	}
 }
