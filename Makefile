@@ -15,7 +15,7 @@ WITH_ASSETS = KUBEBUILDER_ASSETS="$$($(ASSETS_CMD) | tail -n 1)"; export KUBEBUI
 
 .PHONY: help
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
 build: ## Build bin/seal and bin/seal-controller
@@ -53,6 +53,15 @@ FUZZTIME ?= 10m
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME (10m) each; table in bin/fuzz.md, crashers saved to testdata/fuzz
 	FUZZTIME=$(FUZZTIME) FUZZ_OUT=$(BIN)/fuzz.md hack/fuzz.sh
+
+.PHONY: e2e-node
+e2e-node: ## Run test/node on a one-node cluster built from source: kubelet, containerd, Pods (needs root)
+	@hack/node/deps.sh
+	@dirs=$$(hack/node/build.sh | tail -n 2); \
+	KUBEBUILDER_ASSETS=$$(head -n 1 <<<"$$dirs"); SEALKIT_NODE_ASSETS=$$(tail -n 1 <<<"$$dirs"); \
+	export KUBEBUILDER_ASSETS SEALKIT_NODE_ASSETS; \
+	$(GO) vet -tags node ./test/node/...; \
+	$(GO) test -tags node -count=1 -timeout 30m -v ./test/node/... $(E2E_NODE_ARGS)
 
 .PHONY: generate
 generate: ## Regenerate deepcopy code, the CRD and RBAC (controller-gen)

@@ -24,7 +24,17 @@ cd "$root"
 "$bin" object paths=./pkg/sealed/...
 "$bin" crd paths=./pkg/sealed/... output:crd:artifacts:config=manifests/crd
 
-# ClusterRole and namespaced Roles of the controller from the +kubebuilder:rbac
-# markers in internal/controller and internal/webhookcert (bindings:
-# manifests/rbac_bindings.yaml).
-"$bin" rbac:roleName=seal-controller paths="./internal/controller/...;./internal/webhookcert/..." output:rbac:artifacts:config=manifests/rbac
+# RBAC of the controller from the +kubebuilder:rbac markers (bindings:
+# manifests/rbac_bindings.yaml), in two roles so that an install limited to
+# some namespaces (examples/namespaced) can bind the first per namespace:
+#   seal-controller          what the reconciler and the webhooks need in the
+#                            namespaces they serve (ClusterRole), and the keys,
+#                            keyring and Lease in sealkit-system (Role);
+#   seal-controller-cluster  what is cluster-scoped: the webhook configurations,
+#                            TokenReviews and SubjectAccessReviews.
+"$bin" rbac:roleName=seal-controller \
+	paths="./internal/controller/keys/...;./internal/controller/reconciler/...;./internal/controller/webhooks/..." \
+	output:rbac:artifacts:config=manifests/rbac
+"$bin" rbac:roleName=seal-controller-cluster \
+	paths="./internal/controller;./internal/webhookcert/..." \
+	output:rbac:artifacts:config=manifests/rbac/cluster

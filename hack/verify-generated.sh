@@ -17,6 +17,7 @@ generated=(
 	pkg/sealed/v1alpha1/zz_generated.deepcopy.go
 	manifests/crd
 	manifests/rbac/role.yaml
+	manifests/rbac/cluster/role.yaml
 )
 
 for g in "${generated[@]}"; do

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
-	"filippo.io/age"
-	"filippo.io/age/armor"
 	"golang.org/x/term"
 
 	"github.com/sealkit/sealkit/pkg/crypto"
@@ -44,7 +40,7 @@ func readIdentities(st Streams, p string) ([]*crypto.Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	if encrypted(data) {
+	if crypto.IsFile(data) {
 		if data, err = decryptIdentityFile(st, p, data); err != nil {
 			return nil, err
 		}
@@ -57,13 +53,6 @@ func readIdentities(st Streams, p string) ([]*crypto.Identity, error) {
 	return ids, nil
 }
 
-// encrypted reports whether an identity file is an age file rather than
-// identities.
-func encrypted(data []byte) bool {
-	t := bytes.TrimSpace(data)
-	return bytes.HasPrefix(t, []byte("age-encryption.org/")) || bytes.HasPrefix(t, []byte(armor.Header))
-}
-
 // decryptIdentityFile opens a passphrase-encrypted identity file, asking
 // for the passphrase.
 func decryptIdentityFile(st Streams, p string, data []byte) ([]byte, error) {
@@ -72,24 +61,8 @@ func decryptIdentityFile(st Streams, p string, data []byte) ([]byte, error) {
 		return nil, withHint(fmt.Errorf("identity file %s is encrypted with a passphrase: %w", p, err),
 			"run seal where it can ask for the passphrase on a terminal, or give a decrypted identity file")
 	}
-	id, err := age.NewScryptIdentity(string(pass))
+	plain, err := crypto.DecryptWithPassphrase(data, pass, maxIdentityFile)
 	clear(pass)
-	if err != nil {
-		return nil, fmt.Errorf("identity file %s: %w", p, err)
-	}
-	var r io.Reader = bytes.NewReader(data)
-	if bytes.HasPrefix(bytes.TrimSpace(data), []byte(armor.Header)) {
-		r = armor.NewReader(bufio.NewReader(r))
-	}
-	dr, err := age.Decrypt(r, id)
-	var noMatch *age.NoIdentityMatchError
-	switch {
-	case errors.As(err, &noMatch):
-		return nil, fmt.Errorf("identity file %s: wrong passphrase, or not encrypted with a passphrase", p)
-	case err != nil:
-		return nil, fmt.Errorf("identity file %s: %w", p, err)
-	}
-	plain, err := readBounded(dr, maxIdentityFile, p)
 	if err != nil {
 		return nil, fmt.Errorf("identity file %s: %w", p, err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -29,11 +28,7 @@ func TestKeysSharedFixtures(t *testing.T) {
 		t.Run(file, func(t *testing.T) {
 			want := verdicts[file]
 			ns := env.Namespace(t)
-			for _, s := range keyfixtures.Secrets(t, file, ns) {
-				if err := env.Client.Create(context.Background(), &s); err != nil {
-					t.Fatal(err)
-				}
-			}
+			keyfixtures.Create(t, env, file, ns)
 			flags := onlineFlags(env, ns)
 			backup := filepath.Join(t.TempDir(), "keys.age")
 			_, stderr, code := runSeal(t, args(flags, "keys", "backup", "--recipient", recovery.Recipient().String(), "-w", backup)...)

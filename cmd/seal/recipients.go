@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -237,27 +236,10 @@ func readKeyring(path string) (*keyring.Keyring, error) {
 	}
 	kr, err := keyring.Parse(bytes.NewReader(b))
 	if err != nil {
-		return nil, withHint(fmt.Errorf("keyring %s: %w", path, keyringError(err)),
+		return nil, withHint(fmt.Errorf("keyring %s: %w", path, err),
 			"a keyring file has one age1pq1… recipient per line, as 'seal keys fetch' writes it")
 	}
 	return kr, nil
-}
-
-var keyringLine = regexp.MustCompile(`^line (\d+): `)
-
-// keyringError keeps the line number of a keyring parse error but not the
-// rest, which may quote the file: a keys: path in .sealkit.yaml may name
-// any file in the repository.
-func keyringError(err error) error {
-	msg := err.Error()
-	m := keyringLine.FindStringSubmatch(msg)
-	switch {
-	case m == nil:
-		return err
-	case strings.HasSuffix(msg, "key comment without a recipient"), strings.HasSuffix(msg, "appears twice"):
-		return err
-	}
-	return fmt.Errorf("line %s: not a key comment or an age recipient (the line is not shown)", m[1])
 }
 
 // recipientsOf are the recipients of sources.

@@ -5,6 +5,7 @@
 package keyfixtures
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -106,6 +107,16 @@ func Secrets(t testing.TB, file, ns string) []corev1.Secret {
 		}
 	}
 	return list.Items
+}
+
+// Create creates the Secrets of fixture file in namespace ns of env.
+func Create(t testing.TB, env *testenv.Env, file, ns string) {
+	t.Helper()
+	for _, s := range Secrets(t, file, ns) {
+		if err := env.Client.Create(context.Background(), &s); err != nil {
+			t.Fatalf("%s: creating %s: %v", file, s.Name, err)
+		}
+	}
 }
 
 // Files returns the fixture file names, sorted.

@@ -71,8 +71,9 @@ const (
 	keyComment = "# id:"
 )
 
-// Parse reads a keyring. It fails on a keyring without keys, and on a key
-// comment it cannot read, naming the line.
+// Parse reads a keyring. It fails on a keyring without keys, and on a line
+// it cannot read, naming the line but never quoting it: a keyring path may
+// come from a repository's configuration and name any file there.
 func Parse(r io.Reader) (*Keyring, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
 	if err != nil {
@@ -146,17 +147,17 @@ func parseComment(line string) (Key, error) {
 		case "created:":
 			t, err := time.Parse(time.RFC3339, value)
 			if err != nil {
-				return Key{}, fmt.Errorf("created: %q is not an RFC 3339 time", value)
+				return Key{}, errors.New("created: not an RFC 3339 time")
 			}
 			k.Created = t
 		case "state:":
 			s, err := ParseState(value)
 			if err != nil {
-				return Key{}, err
+				return Key{}, errors.New("unknown key state: want active, retained, compromised or retired")
 			}
 			k.State = s
 		default:
-			return Key{}, fmt.Errorf("unknown field %q in key comment", strings.TrimSuffix(name, ":"))
+			return Key{}, errors.New("unknown field in key comment: want id, created and state")
 		}
 	}
 	return k, nil
@@ -166,7 +167,7 @@ func parseComment(line string) (Key, error) {
 func parseKey(line string, comment *Key) (Key, error) {
 	r, err := crypto.ParseRecipient(line)
 	if err != nil {
-		return Key{}, err
+		return Key{}, errors.New("not a key comment or an age recipient (age1pq1… or age1…)")
 	}
 	k := Key{State: StateActive}
 	if comment != nil {

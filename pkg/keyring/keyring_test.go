@@ -79,9 +79,10 @@ func TestParseErrors(t *testing.T) {
 		{"empty", "", "keyring has no keys"},
 		{"only comments", "# sealkit public keyring\n\n", "keyring has no keys"},
 		{"bad recipient", "# header\nage1pq1nope\n", "line 2: "},
-		{"unknown state", fmt.Sprintf("# id: %s state: sleeping\n%s\n", r0.KeyID(), r0), `line 1: unknown key state "sleeping"`},
-		{"bad time", fmt.Sprintf("# x\n# id: %s created: yesterday\n%s\n", r0.KeyID(), r0), `line 2: created: "yesterday"`},
-		{"unknown field", fmt.Sprintf("# id: %s colour: blue\n%s\n", r0.KeyID(), r0), `line 1: unknown field "colour"`},
+		{"unknown state", fmt.Sprintf("# id: %s state: sleeping\n%s\n", r0.KeyID(), r0), `line 1: unknown key state`},
+		{"bad time", fmt.Sprintf("# x\n# id: %s created: yesterday\n%s\n", r0.KeyID(), r0), `line 2: created: not an RFC 3339 time`},
+		{"unknown field", fmt.Sprintf("# id: %s colour: blue\n%s\n", r0.KeyID(), r0), `line 1: unknown field in key comment`},
+		{"a secret file", "ghp_0123456789abcdefSECRETTOKEN\n", "line 1: not a key comment or an age recipient"},
 		{"odd fields", fmt.Sprintf("# id: %s state:\n%s\n", r0.KeyID(), r0), "line 1: key comment must be"},
 		{"id mismatch", fmt.Sprintf("# id: %s\n%s\n", r1.KeyID(), r0), "line 2: key comment says id " + string(r1.KeyID())},
 		{"comment without key", fmt.Sprintf("%s\n# id: %s\n", r0, r1.KeyID()), "line 2: key comment without a recipient"},
@@ -94,6 +95,11 @@ func TestParseErrors(t *testing.T) {
 			_, err := Parse(strings.NewReader(tt.in))
 			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 				t.Errorf("err = %v, want prefix %q", err, tt.want)
+			}
+			for _, quoted := range []string{"sleeping", "yesterday", "colour", "SECRET"} {
+				if err != nil && strings.Contains(err.Error(), quoted) {
+					t.Errorf("err = %v quotes the file", err)
+				}
 			}
 		})
 	}

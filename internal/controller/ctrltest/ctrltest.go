@@ -87,15 +87,19 @@ func (b *LogBuffer) String() string {
 // ApplyManifests applies manifests/ as admin, then removes the webhook
 // configurations: they point at a Service nothing serves in a shared
 // control plane, and later tests must never wait on it.
-func ApplyManifests(t testing.TB, env *testenv.Env) {
+func ApplyManifests(t testing.TB, env *testenv.Env) { ApplyKustomization(t, env, "manifests") }
+
+// ApplyKustomization is ApplyManifests for the kustomization in dir (a path
+// from the module root), such as an overlay of manifests/.
+func ApplyKustomization(t testing.TB, env *testenv.Env, dir string) {
 	t.Helper()
 	root, err := testenv.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := env.Kubectl("apply", "-k", filepath.Join(root, "manifests")).CombinedOutput()
+	out, err := env.Kubectl("apply", "-k", filepath.Join(root, dir)).CombinedOutput()
 	if err != nil {
-		t.Fatalf("kubectl apply -k manifests: %v\n%s", err, out)
+		t.Fatalf("kubectl apply -k %s: %v\n%s", dir, err, out)
 	}
 	out, err = env.Kubectl("delete", "--ignore-not-found",
 		"validatingwebhookconfiguration/seal-controller", "mutatingwebhookconfiguration/seal-controller").CombinedOutput()

@@ -1,7 +1,6 @@
 package keys
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -20,11 +19,7 @@ func TestKeysSharedFixtures(t *testing.T) {
 		t.Run(file, func(t *testing.T) {
 			want := verdicts[file]
 			ns := env.Namespace(t)
-			for _, s := range keyfixtures.Secrets(t, file, ns) {
-				if err := env.Client.Create(context.Background(), &s); err != nil {
-					t.Fatal(err)
-				}
-			}
+			keyfixtures.Create(t, env, file, ns)
 			// A period no fixture reaches: the store must show the keys as
 			// found, not after a rotation.
 			kc := startKeys(t, env, ns, keysOpts{period: 100 * 365 * 24 * time.Hour})

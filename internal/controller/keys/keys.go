@@ -63,7 +63,7 @@ func Setup(mgr ctrl.Manager, opts Options) (*Store, error) {
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
 	}
-	store := NewStore()
+	store := newStore()
 	log := mgr.GetLogger().WithName("keys")
 
 	loader := &keyLoader{client: mgr.GetClient(), namespace: opts.Namespace, store: store, log: log}

@@ -387,10 +387,7 @@ func TestKeysRetired(t *testing.T) {
 	testenv.Eventually(t, "the old key retained", func() bool { return states(t, env, ns)[old] == keyring.StateRetained })
 
 	ctrltest.SetKeyState(t, env, ns, old, keyring.StateRetired)
-	testenv.Eventually(t, "the retired key to be loaded", func() bool {
-		r := kc.store.Retired()
-		return len(r) == 1 && r[0] == old
-	})
+	testenv.Eventually(t, "the retired key to be loaded", func() bool { return kc.store.State(old) == keyring.StateRetired })
 	for _, id := range kc.store.Identities() {
 		if id.KeyID() == old {
 			t.Fatal("retired key in Identities()")

@@ -20,9 +20,9 @@ type Store struct {
 	subs   []chan struct{}
 }
 
-// NewStore returns an empty store; [Setup] creates and fills the one a
+// newStore returns an empty store; [Setup] creates and fills the one a
 // controller uses.
-func NewStore() *Store { return &Store{} }
+func newStore() *Store { return &Store{} }
 
 // Identities returns the keys that may open values: the active key first,
 // then retained keys, then compromised keys, newest first within each
@@ -72,19 +72,6 @@ func (s *Store) Recipients() []*crypto.Recipient {
 		return []*crypto.Recipient{a.Recipient()}
 	}
 	return nil
-}
-
-// Retired returns the IDs of retired keys, newest first.
-func (s *Store) Retired() []crypto.KeyID {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	var ids []crypto.KeyID
-	for _, k := range s.keys {
-		if k.State == keyring.StateRetired {
-			ids = append(ids, k.ID)
-		}
-	}
-	return ids
 }
 
 // Subscribe returns a new channel that receives a value (without blocking the

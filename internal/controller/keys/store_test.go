@@ -25,7 +25,7 @@ func TestKeyStoreIdentitiesOrder(t *testing.T) {
 	comp := testKey(t, keyring.StateCompromised, t0.Add(3*time.Hour), "c")
 	active := testKey(t, keyring.StateActive, t0.Add(2*time.Hour), "a")
 	retained := testKey(t, keyring.StateRetained, t0.Add(time.Hour), "o")
-	s := NewStore()
+	s := newStore()
 	if s.Active() != nil || s.Recipients() != nil || s.readyCheck(nil) == nil {
 		t.Fatal("an empty store has no active key and is not ready")
 	}
@@ -40,8 +40,8 @@ func TestKeyStoreIdentitiesOrder(t *testing.T) {
 	if s.State(comp.ID) != keyring.StateCompromised || s.State("0000000000000000") != "" {
 		t.Errorf("State: %q for the compromised key, %q for an unknown one", s.State(comp.ID), s.State("0000000000000000"))
 	}
-	if r := s.Retired(); len(r) != 1 || r[0] != retired.ID {
-		t.Errorf("Retired() = %v", r)
+	if s.State(retired.ID) != keyring.StateRetired {
+		t.Errorf("State of the retired key = %q", s.State(retired.ID))
 	}
 	if rs := s.Recipients(); len(rs) != 1 || rs[0].KeyID() != active.ID {
 		t.Errorf("Recipients() = %v", rs)
@@ -57,7 +57,7 @@ func toStrings(ids []crypto.KeyID) []string {
 }
 
 func TestKeyStoreSubscribe(t *testing.T) {
-	s := NewStore()
+	s := newStore()
 	a, b := s.Subscribe(), s.Subscribe()
 	k := testKey(t, keyring.StateActive, time.Now(), "a")
 	s.set([]keysecret.Key{k})

@@ -100,14 +100,18 @@ type outcome struct {
 	compromised []string
 }
 
-// RBAC of the reconciler: SealedSecrets everywhere, Secrets everywhere (it
-// creates, updates and, to replace an immutable one, deletes the Secrets it
-// owns; conflicts are checked with a get), events.
+// RBAC of the reconciler (docs/operations.md explains each verb): it reads
+// SealedSecrets and patches their status; on Secrets, list and watch feed
+// the cache of those labelled managed-by, get reads one in full before it is
+// written over or judged for adoption, create makes them (and checks a
+// replacement as a dry-run), update writes new data over one it controls,
+// and delete removes one it controls only to replace it (immutable, or a
+// type change). Events tell of updates and failures.
 //
 // +kubebuilder:rbac:groups=sealkit.dev,resources=sealedsecrets,verbs=get;list;watch
-// +kubebuilder:rbac:groups=sealkit.dev,resources=sealedsecrets/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=sealkit.dev,resources=sealedsecrets/status,verbs=get;patch
 // +kubebuilder:rbac:groups=sealkit.dev,resources=sealedsecrets/finalizers,verbs=update
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch,namespace=sealkit-system

@@ -148,6 +148,19 @@ func waitReason(t *testing.T, env *testenv.Env, ns, name, reason string) *v1alph
 	return ss
 }
 
+// updateSS changes ns/name with mutate and updates it, again on a conflict
+// (the controller may be writing its status).
+func updateSS(t *testing.T, env *testenv.Env, ns, name string, mutate func(*v1alpha1.SealedSecret)) {
+	t.Helper()
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		ss := getSS(t, env, ns, name)
+		mutate(ss)
+		return env.Client.Update(context.Background(), ss)
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func waitData(t *testing.T, env *testenv.Env, ns, name, key, want string) *corev1.Secret {
 	t.Helper()
 	var s *corev1.Secret
@@ -254,16 +267,13 @@ func TestDriftHealed(t *testing.T) {
 
 func TestTamperedValueKeepsSecret(t *testing.T) {
 	env := testenv.Shared(t)
-	ctx := context.Background()
 	ns := env.Namespace(t)
 	c := startController(t, env, ctrlOpts{namespace: env.Namespace(t), watch: []string{ns}})
 	create(t, env, c.sealedSecret(t, ns, "db", map[string]string{"password": "v1"}, v1alpha1.SecretTemplate{}))
 	before := waitData(t, env, ns, "db", "password", "v1")
 	waitReason(t, env, ns, "db", v1alpha1.ReasonUnsealed)
 
-	// The status may still be written after the Secret: retry on conflict.
-	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		ss := getSS(t, env, ns, "db")
+	updateSS(t, env, ns, "db", func(ss *v1alpha1.SealedSecret) {
 		enc := ss.Spec.EncryptedData["password"]
 		i := len(enc) - 10
 		flip := byte('A')
@@ -271,10 +281,7 @@ func TestTamperedValueKeepsSecret(t *testing.T) {
 			flip = 'B'
 		}
 		ss.Spec.EncryptedData["password"] = enc[:i] + string(flip) + enc[i+1:]
-		return env.Client.Update(ctx, ss)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	got := waitReason(t, env, ns, "db", v1alpha1.ReasonDecryptFailed)
 	c1 := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
 	if !strings.Contains(c1.Message, "password") || c1.Status != metav1.ConditionFalse {
@@ -491,4 +498,36 @@ func dropVerb(role *rbacv1.ClusterRole, resource, verb string) bool {
 		}
 	}
 	return dropped
+}
+
+// TestNamespacedInstall installs examples/namespaced (the ClusterRole bound
+// per namespace, --watch-namespaces) and runs the controller as its
+// ServiceAccount: it unseals in the namespaces it serves, and can reach no
+// Secret anywhere else.
+func TestNamespacedInstall(t *testing.T) {
+	env := testenv.New(t, testenv.Options{})
+	ctx := context.Background()
+	for _, ns := range []string{"team-a", "team-b", "team-c"} {
+		create(t, env, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+	}
+	ctrltest.ApplyKustomization(t, env, "examples/namespaced")
+	cfg, _ := env.User(ctrltest.User, "system:serviceaccounts", "system:serviceaccounts:"+ctrltest.Namespace)
+	c := startController(t, env, ctrlOpts{cfg: cfg, namespace: ctrltest.Namespace, watch: []string{"team-a", "team-b"}, leaderElection: true})
+	create(t, env, c.sealedSecret(t, "team-b", "db", map[string]string{"password": "p"}, v1alpha1.SecretTemplate{}))
+	waitData(t, env, "team-b", "db", "password", "p")
+	waitReason(t, env, "team-b", "db", v1alpha1.ReasonUnsealed)
+
+	create(t, env, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-c", Name: "other"}, Data: map[string][]byte{"k": []byte("v")}})
+	sa, err := client.New(cfg, client.Options{Scheme: env.Client.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, err := range map[string]error{
+		"get a Secret of team-c":          sa.Get(ctx, client.ObjectKey{Namespace: "team-c", Name: "other"}, &corev1.Secret{}),
+		"list Secrets of every namespace": sa.List(ctx, &corev1.SecretList{}),
+	} {
+		if !apierrors.IsForbidden(err) {
+			t.Errorf("%s: %v, want forbidden", what, err)
+		}
+	}
 }

@@ -196,20 +196,13 @@ func TestCredentialTypesRefused(t *testing.T) {
 // Secret in place, and the status says why.
 func TestReplacementRejectedKeepsSecret(t *testing.T) {
 	env := testenv.Shared(t)
-	ctx := context.Background()
 	ns := env.Namespace(t)
 	c := startController(t, env, ctrlOpts{namespace: env.Namespace(t), watch: []string{ns}})
 	create(t, env, c.sealedSecret(t, ns, "web", map[string]string{"cert": "pem"}, v1alpha1.SecretTemplate{}))
 	before := waitData(t, env, ns, "web", "cert", "pem")
 	waitReason(t, env, ns, "web", v1alpha1.ReasonUnsealed)
 
-	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		ss := getSS(t, env, ns, "web")
-		ss.Spec.Template.Type = corev1.SecretTypeTLS
-		return env.Client.Update(ctx, ss)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	updateSS(t, env, ns, "web", func(ss *v1alpha1.SealedSecret) { ss.Spec.Template.Type = corev1.SecretTypeTLS })
 	waitReason(t, env, ns, "web", v1alpha1.ReasonSecretRejected)
 	if msg := readyMessage(t, env, ns, "web"); !strings.Contains(msg, "replace") || !strings.Contains(msg, "Invalid") {
 		t.Errorf("message %q should say the replacement was refused as invalid", msg)
@@ -268,13 +261,9 @@ func TestCompromisedKey(t *testing.T) {
 	}
 
 	// Changed: refused too, and the Secret in place stays as it was.
-	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		ss := getSS(t, env, ns, "old")
+	updateSS(t, env, ns, "old", func(ss *v1alpha1.SealedSecret) {
 		ss.Spec.Template.Metadata.Labels = map[string]string{"edited": "yes"}
-		return env.Client.Update(ctx, ss)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	waitReason(t, env, ns, "old", v1alpha1.ReasonCompromisedKey)
 	unchanged(t, env, old)
 }
