@@ -160,6 +160,20 @@ func (p *Process) Kill() {
 	p.once.Do(func() { _ = p.Cmd.Process.Kill(); <-p.exited })
 }
 
+// Terminate sends SIGTERM, as the kubelet does to a Pod being deleted, and
+// waits up to grace for the process to exit; after that it is killed. It
+// returns the exit status, or an error if the process had to be killed.
+func (p *Process) Terminate(grace time.Duration) (*os.ProcessState, error) {
+	_ = p.Cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+		return p.Cmd.ProcessState, nil
+	case <-time.After(grace):
+		p.Kill()
+		return p.Cmd.ProcessState, fmt.Errorf("still running %s after SIGTERM: killed", grace)
+	}
+}
+
 // Exited is closed once the process has exited.
 func (p *Process) Exited() <-chan struct{} { return p.exited }
 

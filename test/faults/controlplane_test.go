@@ -35,9 +35,15 @@ func midBacklog(sz size) int { return sz.settled + 1 + sz.backlog/4 }
 
 // Scenario 1: kube-apiserver restarted while the controller unseals a
 // backlog.
+//
+// The controller runs as deployed, with leader election: a restart that
+// outlasts the lease's renew deadline (10 s) makes it exit (controller-
+// runtime gives up a lease it cannot renew rather than risk two leaders),
+// and it is started again, as the kubelet would.
 func TestAPIServerRestart(t *testing.T) {
 	w, sz := backlogWorld(t)
-	w.run(1)
+	w.exitsExpected = true
+	w.run(1, "--leader-elect=true")
 	w.waitProgress(midBacklog(sz))
 	start := time.Now()
 	if err := w.env.RestartAPIServer(); err != nil {
@@ -45,14 +51,16 @@ func TestAPIServerRestart(t *testing.T) {
 	}
 	t.Logf("kube-apiserver restarted in %s", time.Since(start))
 	rec := w.waitReady(10 * time.Minute)
-	finish(w, "1 kube-apiserver restart", "kube-apiserver stopped (SIGTERM; SIGKILL after 10 s) and started again, a quarter into the backlog", rec, "")
+	finish(w, "1 kube-apiserver restart", "kube-apiserver stopped (SIGTERM; SIGKILL after 10 s) and started again, a quarter into the backlog", rec, w.exitNote())
 }
 
 // Scenario 2: etcd restarted while the controller unseals a backlog; the
-// API server fails every request meanwhile.
+// API server fails every request meanwhile. Leader election on, as in
+// scenario 1.
 func TestEtcdRestart(t *testing.T) {
 	w, sz := backlogWorld(t)
-	w.run(1)
+	w.exitsExpected = true
+	w.run(1, "--leader-elect=true")
 	w.waitProgress(midBacklog(sz))
 	if err := w.env.StopEtcd(); err != nil {
 		t.Fatal(err)
@@ -62,7 +70,7 @@ func TestEtcdRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := w.waitReady(10 * time.Minute)
-	finish(w, "2a etcd restart", "etcd stopped for 5 s and started again a quarter into the backlog", rec, "")
+	finish(w, "2a etcd restart", "etcd stopped for 5 s and started again a quarter into the backlog", rec, w.exitNote())
 }
 
 // Scenario 2, compaction: the controller is cut off from the API server
@@ -71,7 +79,8 @@ func TestEtcdRestart(t *testing.T) {
 // of it and kube-apiserver restarted, so that its watch cache starts at the
 // compacted revision too: the controller's watches resume at a
 // resourceVersion that is gone (410), and it must list again to see what
-// happened.
+// happened. Leader election is off here, so that the process survives the
+// partition and its watches, not a fresh process, meet the 410.
 func TestEtcdCompactionWatchExpiry(t *testing.T) {
 	w, sz := backlogWorld(t)
 	proxy := w.viaProxy()

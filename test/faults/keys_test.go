@@ -23,11 +23,21 @@ import (
 // started again, it must end with exactly one active key, the new one,
 // published, no third key, and every SealedSecret still unsealed.
 func TestKilledMidRotation(t *testing.T) {
+	rotate := fmt.Sprintf(`{"metadata":{"annotations":{%q:"now"}}}`, keysecret.AnnotationRotate)
+	compromise := fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, keysecret.LabelState, keyring.StateCompromised)
 	for _, tc := range []struct {
 		name, patch, oldState string
+		// killAt is the write after the new key's creation at which the
+		// controller is killed: 1 the next one, 2 the one after.
+		killAt int
 	}{
-		{"requested", fmt.Sprintf(`{"metadata":{"annotations":{%q:"now"}}}`, keysecret.AnnotationRotate), string(keyring.StateRetained)},
-		{"compromised", fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, keysecret.LabelState, keyring.StateCompromised), string(keyring.StateCompromised)},
+		// Requested: the next writes are demoting the old key, then
+		// publishing the keyring.
+		{"requested, at the demotion", rotate, string(keyring.StateRetained), 1},
+		{"requested, at the publication", rotate, string(keyring.StateRetained), 2},
+		// Compromised: the old key keeps its label; the next write is the
+		// publication.
+		{"compromised, at the publication", compromise, string(keyring.StateCompromised), 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t)
@@ -38,6 +48,7 @@ func TestKilledMidRotation(t *testing.T) {
 
 			var mu sync.Mutex
 			var generated bool
+			var writes int
 			var injected string
 			intercept(t, w.env, []string{w.ctrlNS}, func(req *admissionv1.AdmissionRequest) bool {
 				if req.UserInfo.Username != controllerUser || req.Namespace != w.ctrlNS || req.DryRun != nil && *req.DryRun {
@@ -50,6 +61,9 @@ func TestKilledMidRotation(t *testing.T) {
 				case req.Kind.Kind == "Secret" && req.Operation == admissionv1.Create:
 					generated = true
 				case generated:
+					if writes++; writes < tc.killAt {
+						return false
+					}
 					injected = fmt.Sprintf("%s %s %s", req.Operation, req.Kind.Kind, req.Name)
 					w.kill(0)
 					return true
