@@ -112,6 +112,9 @@ func TestThrottledByPriorityAndFairness(t *testing.T) {
 	_, kubeconfig := env.User(ctrltest.User, "system:serviceaccounts", "system:serviceaccounts:"+ctrltest.Namespace)
 	sz := sizes()
 	w := newWorldAs(t, ctrltest.Namespace, kubeconfig)
+	// Client limits far above what the priority level admits: the server,
+	// not the client, is what throttles.
+	w.args = []string{"--kube-api-qps=1000", "--kube-api-burst=2000"}
 	w.settle(sz.settled)
 	w.createSealed("backlog", sz.backlog)
 
