@@ -61,7 +61,7 @@ func Build(t testing.TB) string {
 		cmd := exec.Command("go", "build", "-o", build.bin, "./cmd/controller")
 		cmd.Dir = root
 		if b, err := cmd.CombinedOutput(); err != nil {
-			build.err = fmt.Errorf("building seal-controller: %v\n%s", err, b)
+			build.err = fmt.Errorf("building seal-controller: %w\n%s", err, b)
 		}
 	})
 	if build.err != nil {

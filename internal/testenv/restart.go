@@ -24,7 +24,7 @@ import (
 // StopAPIServer stops kube-apiserver; etcd keeps running.
 func (e *Env) StopAPIServer() error {
 	api := e.env.ControlPlane.GetAPIServer()
-	return stopped("kube-apiserver", api.Stop(), api.SecureServing.ListenAddr.HostPort())
+	return stopped("kube-apiserver", api.Stop(), api.HostPort())
 }
 
 // stopped accepts a stop that timed out: envtest then kills the process

@@ -2,8 +2,8 @@ package faults
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net/http"
 	"testing"
 	"time"
 
@@ -123,16 +123,17 @@ func watchFrom(ctx context.Context, w *world, rv string) error {
 		return err
 	}
 	defer wi.Stop()
-	for ev := range wi.ResultChan() {
-		if ev.Type == watch.Error {
-			if st, ok := ev.Object.(*metav1.Status); ok {
-				return &apierrors.StatusError{ErrStatus: *st}
-			}
-			return fmt.Errorf("watch error %v", ev.Object)
-		}
+	ev, ok := <-wi.ResultChan()
+	switch {
+	case !ok:
+		return errors.New("watch ended without an event")
+	case ev.Type != watch.Error:
 		return nil // an event: the watch was accepted
 	}
-	return fmt.Errorf("watch ended without an event (%d)", http.StatusRequestTimeout)
+	if st, ok := ev.Object.(*metav1.Status); ok {
+		return &apierrors.StatusError{ErrStatus: *st}
+	}
+	return fmt.Errorf("watch error %v", ev.Object)
 }
 
 // driftWhileAway edits n Secrets the controller owns, deletes n others and

@@ -99,9 +99,9 @@ func appendResults(t *testing.T, s string) {
 }
 
 // finish audits w and records the scenario's row.
-func finish(w *world, scenario, injected string, recover time.Duration, note string) {
+func finish(w *world, scenario, injected string, recovered time.Duration, note string) {
 	w.t.Helper()
 	a := w.audit()
 	record(w.t, row{scenario: scenario, injected: injected, objects: a.objects, lost: a.lost, wrong: a.wrong,
-		bystandersChange: a.bystandersChanged, recover: recover, note: note})
+		bystandersChange: a.bystandersChanged, recover: recovered, note: note})
 }
