@@ -102,7 +102,7 @@ func TestKilledMidRotation(t *testing.T) {
 			// Values sealed to the new key, from the published keyring, open.
 			w.createSealed("after", 5)
 			w.waitReady(2 * time.Minute)
-			finish(w, "4 SIGKILL mid-rotation ("+tc.name+")", "controller SIGKILLed after storing the new key, at its next write: "+injected, rec,
+			finish(w, "4 SIGKILL mid-rotation ("+tc.name+")", fmt.Sprintf("controller SIGKILLed after storing the new key, at write %d after it: %s", tc.killAt, injected), rec,
 				"time to one active key published")
 		})
 	}
