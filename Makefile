@@ -12,6 +12,9 @@ ASSETS_CMD := hack/build-assets.sh
 # Recipe prefix exporting KUBEBUILDER_ASSETS. A bare assignment, not `export X=$(...)`,
 # so that a failed build stops the recipe (-e sees the substitution's status).
 WITH_ASSETS = KUBEBUILDER_ASSETS="$$($(ASSETS_CMD) | tail -n 1)"; export KUBEBUILDER_ASSETS;
+# Builds Bitnami's kubeseal and controller from source, once, for the migration tests.
+KUBESEAL_CMD := hack/build-kubeseal.sh kubeseal controller
+WITH_KUBESEAL = SEALKIT_KUBESEAL_DIR="$$($(KUBESEAL_CMD) | tail -n 1)"; export SEALKIT_KUBESEAL_DIR;
 
 .PHONY: help
 help: ## Show this help
@@ -26,9 +29,13 @@ build: ## Build bin/seal and bin/seal-controller
 envtest-assets: ## Build etcd, kube-apiserver and kubectl from source (cached outside the repo)
 	@$(ASSETS_CMD)
 
+.PHONY: kubeseal
+kubeseal: ## Build Bitnami's kubeseal and controller from source (cached outside the repo)
+	@$(KUBESEAL_CMD)
+
 .PHONY: test
 test: ## Run every test, including those against a real kube-apiserver (the command CI runs)
-	@$(WITH_ASSETS) \
+	@$(WITH_ASSETS) $(WITH_KUBESEAL) \
 	echo "using control plane binaries in $$KUBEBUILDER_ASSETS"; \
 	$(GO) vet ./...; \
 	hack/verify-generated.sh; \
