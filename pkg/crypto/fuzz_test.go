@@ -182,7 +182,9 @@ func FuzzParseIdentity(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		id, err := ParseIdentity(s)
 		if err != nil {
-			if len(s) > 24 && strings.Contains(err.Error(), strings.TrimSpace(s)) {
+			// As for recipients: an input long enough to be key material
+			// is never quoted (a short one, "1", may well appear).
+			if in := strings.TrimSpace(s); len(in) > 24 && strings.Contains(err.Error(), in) {
 				t.Fatal("error echoes the input")
 			}
 			return
