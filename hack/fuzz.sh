@@ -5,6 +5,7 @@
 #   make fuzz                       # 10 minutes per target
 #   make fuzz FUZZTIME=30s          # a quick pass
 #   FUZZ_OUT=bin/fuzz.md hack/fuzz.sh
+#   FUZZ_TARGETS='FuzzParseFrame|FuzzOpen' hack/fuzz.sh    # only these (an extended regexp)
 #
 # A crash stops that target (go test writes the failing input to the
 # package's testdata/fuzz/FuzzX/, where `go test` then runs it as a
@@ -27,7 +28,7 @@ mapfile -t targets < <(grep -rl --include='*_test.go' '^func Fuzz' . |
 		sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$f" | while read -r name; do
 			echo "$(dirname "$f") $name"
 		done
-	done | sort)
+	done | sort | grep -E " (${FUZZ_TARGETS:-.*})\$")
 
 {
 	echo "Fuzzing: ${fuzztime} per target, ${parallel} workers, $(date -u +%Y-%m-%d), $(go version | cut -d' ' -f3)"
