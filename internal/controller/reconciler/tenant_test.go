@@ -146,6 +146,33 @@ func TestOnlyAnEarlierSameNameSealedSecretsSecretIsTaken(t *testing.T) {
 	}
 }
 
+// TestDeletedSealedSecretReadLateTakesNothing: a reconcile working on a
+// SealedSecret that has since been deleted and created again (a copy read
+// before the delete) must not take the Secret its successor now controls,
+// though that Secret is, from the stale copy's view, an earlier same-name
+// SealedSecret's.
+func TestDeletedSealedSecretReadLateTakesNothing(t *testing.T) {
+	env := testenv.Shared(t)
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	c := startController(t, env, ctrlOpts{namespace: env.Namespace(t), watch: []string{ns}})
+	create(t, env, c.sealedSecret(t, ns, "db", map[string]string{"password": "first"}, v1alpha1.SecretTemplate{}))
+	waitData(t, env, ns, "db", "password", "first")
+	stale := getSS(t, env, ns, "db")
+	if err := env.Client.Delete(ctx, stale); err != nil {
+		t.Fatal(err)
+	}
+	create(t, env, c.sealedSecret(t, ns, "db", map[string]string{"password": "second"}, v1alpha1.SecretTemplate{}))
+	s := waitData(t, env, ns, "db", "password", "second")
+
+	r := &Reconciler{reader: env.Client, opts: Options{Policy: policy.Policy{ControllerNamespace: "elsewhere"}}}
+	o := &outcome{ss: stale, secret: s}
+	done, err := r.judgeForeign(ctx, o)
+	if !done || err != nil || o.reason != "" {
+		t.Errorf("judging the successor's Secret for the deleted SealedSecret: done %v, err %v, reason %q; want done, nothing recorded", done, err, o.reason)
+	}
+}
+
 // TestControllerNamespaceOffLimits: SealedSecrets in the controller's own
 // namespace are not unsealed unless the operator allows it, and even then
 // never into a key Secret or a name the controller keeps.
