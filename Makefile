@@ -56,6 +56,26 @@ test: ## Run every test, including those against a real kube-apiserver (the comm
 	hack/verify-generated.sh; \
 	$(GO) test -count=1 -timeout 40m ./...
 
+.PHONY: faults
+faults: ## Run the fault scenarios at full size (2,000-object backlogs, 500 concurrent verifies); results in bin/faults.md
+	@$(WITH_ASSETS) \
+	mkdir -p $(BIN); rm -f $(BIN)/faults.md; \
+	$(GO) test -count=1 -timeout 120m -v -skip '^TestSoak$$' ./test/faults -args -faults.full -faults.results=$(BIN)/faults.md; \
+	cat $(BIN)/faults.md
+
+SOAK ?= 30m
+.PHONY: soak
+soak: ## Load: 10,000 SealedSecrets + 10,000 Secrets, then SOAK (30m) of churn, RSS over time; results in bin/soak.md
+	@$(WITH_ASSETS) \
+	mkdir -p $(BIN); rm -f $(BIN)/soak.md; \
+	$(GO) test -count=1 -timeout 240m -v -run '^TestSoak$$' ./test/faults -args -faults.soak=$(SOAK) -faults.results=$(BIN)/soak.md; \
+	cat $(BIN)/soak.md
+
+FUZZTIME ?= 10m
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME (10m) each; table in bin/fuzz.md, crashers saved to testdata/fuzz
+	FUZZTIME=$(FUZZTIME) FUZZ_OUT=$(BIN)/fuzz.md hack/fuzz.sh
+
 .PHONY: e2e-node
 e2e-node: ## Run test/node on a one-node cluster built from source: kubelet, containerd, Pods (needs root)
 	@hack/node/deps.sh

@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -60,7 +61,7 @@ func Build(t testing.TB) string {
 		cmd := exec.Command("go", "build", "-o", build.bin, "./cmd/controller")
 		cmd.Dir = root
 		if b, err := cmd.CombinedOutput(); err != nil {
-			build.err = fmt.Errorf("building seal-controller: %v\n%s", err, b)
+			build.err = fmt.Errorf("building seal-controller: %w\n%s", err, b)
 		}
 	})
 	if build.err != nil {
@@ -83,7 +84,28 @@ type Process struct {
 // is killed when the test ends; its log is kept in a temporary file.
 func Start(t testing.TB, env *testenv.Env, ns string, envv []string, args ...string) *Process {
 	t.Helper()
-	return start(t, env, ns, "", envv, args)
+	return StartWith(t, env, Config{Namespace: ns, Env: envv, Args: args})
+}
+
+// Config is how [StartWith] runs seal-controller.
+type Config struct {
+	// Namespace is the controller namespace (--namespace).
+	Namespace string
+	// Kubeconfig is the kubeconfig the controller uses; empty means the
+	// environment's admin kubeconfig. Tests give it another user's (one
+	// RBAC or API Priority and Fairness treat differently) or one whose
+	// server is a proxy.
+	Kubeconfig string
+	// Env are extra environment variables (NAME=value).
+	Env []string
+	// Args are flags after the defaults; a later flag wins.
+	Args []string
+}
+
+// StartWith runs seal-controller as cfg says; see [Start].
+func StartWith(t testing.TB, env *testenv.Env, cfg Config) *Process {
+	t.Helper()
+	return start(t, env, cfg, "")
 }
 
 // StartLimited is Start in a memory cgroup of its own limited to limit
@@ -92,21 +114,25 @@ func Start(t testing.TB, env *testenv.Env, ns string, envv []string, args ...str
 func StartLimited(t testing.TB, env *testenv.Env, ns string, limit int64, args ...string) (*Process, *Cgroup) {
 	t.Helper()
 	cg := newCgroup(t, limit)
-	return start(t, env, ns, cg.procs, nil, args), cg
+	return start(t, env, Config{Namespace: ns, Args: args}, cg.procs), cg
 }
 
-func start(t testing.TB, env *testenv.Env, ns, cgroupProcs string, envv, args []string) *Process {
+func start(t testing.TB, env *testenv.Env, cfg Config, cgroupProcs string) *Process {
 	t.Helper()
 	bin := Build(t)
-	all := append([]string{"--kubeconfig=" + env.Kubeconfig, "--namespace=" + ns, "--leader-elect=false",
-		"--enable-webhooks=false", "--metrics-bind-address=0", "--health-probe-bind-address=0", "--log-format=json"}, args...)
+	kubeconfig := cfg.Kubeconfig
+	if kubeconfig == "" {
+		kubeconfig = env.Kubeconfig
+	}
+	all := append([]string{"--kubeconfig=" + kubeconfig, "--namespace=" + cfg.Namespace, "--leader-elect=false",
+		"--enable-webhooks=false", "--metrics-bind-address=0", "--health-probe-bind-address=0", "--log-format=json"}, cfg.Args...)
 	cmd := exec.Command(bin, all...)
 	if cgroupProcs != "" {
 		// Join the cgroup first, then become the controller: nothing it
 		// allocates is outside the limit.
 		cmd = exec.Command("/bin/sh", append([]string{"-c", `echo $$ > "$0" && exec "$@"`, cgroupProcs, bin}, all...)...)
 	}
-	cmd.Env = append(os.Environ(), envv...)
+	cmd.Env = append(os.Environ(), cfg.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	logf, err := os.CreateTemp("", "seal-controller-*.log")
 	if err != nil {
@@ -134,12 +160,39 @@ func (p *Process) Kill() {
 	p.once.Do(func() { _ = p.Cmd.Process.Kill(); <-p.exited })
 }
 
+// Terminate sends SIGTERM, as the kubelet does to a Pod being deleted, and
+// waits up to grace for the process to exit; after that it is killed. It
+// returns the exit status, or an error if the process had to be killed.
+func (p *Process) Terminate(grace time.Duration) (*os.ProcessState, error) {
+	_ = p.Cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+		return p.Cmd.ProcessState, nil
+	case <-time.After(grace):
+		p.Kill()
+		return p.Cmd.ProcessState, fmt.Errorf("still running %s after SIGTERM: killed", grace)
+	}
+}
+
 // Exited is closed once the process has exited.
 func (p *Process) Exited() <-chan struct{} { return p.exited }
 
 // PeakRSS is the process' peak resident set size (VmHWM), in bytes. The
 // process must be running.
 func (p *Process) PeakRSS(t testing.TB) int64 {
+	t.Helper()
+	return p.status(t, "VmHWM:")
+}
+
+// RSS is the process' resident set size now (VmRSS), in bytes. The process
+// must be running.
+func (p *Process) RSS(t testing.TB) int64 {
+	t.Helper()
+	return p.status(t, "VmRSS:")
+}
+
+// status reads a size field of /proc/PID/status, in bytes.
+func (p *Process) status(t testing.TB, field string) int64 {
 	t.Helper()
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.Cmd.Process.Pid))
 	if err != nil {
@@ -148,7 +201,7 @@ func (p *Process) PeakRSS(t testing.TB) int64 {
 	defer func() { _ = f.Close() }()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), field); ok {
 			kib, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 			if err != nil {
 				t.Fatal(err)
@@ -156,7 +209,7 @@ func (p *Process) PeakRSS(t testing.TB) int64 {
 			return kib << 10
 		}
 	}
-	t.Fatal("no VmHWM in /proc status")
+	t.Fatalf("no %s in /proc status", field)
 	return 0
 }
 
@@ -189,18 +242,28 @@ func CreateKey(t testing.TB, c client.Client, ns string) *crypto.Identity {
 // be megabytes of ciphertext.
 func ReadyCount(t testing.TB, rc rest.Interface, ns string) int {
 	t.Helper()
-	raw, err := rc.Get().AbsPath("/apis", v1alpha1.GroupVersion.Group, v1alpha1.GroupVersion.Version, "namespaces", ns, "sealedsecrets").
-		SetHeader("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").DoRaw(context.Background())
+	n, err := CountReady(context.Background(), rc, ns)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return n
+}
+
+// CountReady is ReadyCount returning its error, for callers that expect the
+// API server to be unavailable at times.
+func CountReady(ctx context.Context, rc rest.Interface, ns string) (int, error) {
+	raw, err := rc.Get().AbsPath("/apis", v1alpha1.GroupVersion.Group, v1alpha1.GroupVersion.Version, "namespaces", ns, "sealedsecrets").
+		SetHeader("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").DoRaw(ctx)
+	if err != nil {
+		return 0, err
+	}
 	var table metav1.Table
 	if err := json.Unmarshal(raw, &table); err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	col := slices.IndexFunc(table.ColumnDefinitions, func(c metav1.TableColumnDefinition) bool { return c.Name == "Ready" })
 	if col < 0 {
-		t.Fatal("no Ready column in the SealedSecret table")
+		return 0, errors.New("no Ready column in the SealedSecret table")
 	}
 	n := 0
 	for _, row := range table.Rows {
@@ -208,5 +271,5 @@ func ReadyCount(t testing.TB, rc rest.Interface, ns string) int {
 			n++
 		}
 	}
-	return n
+	return n, nil
 }

@@ -100,10 +100,12 @@ func Start(opts Options) (*Env, error) {
 			te.CRDDirectoryPaths = []string{dir}
 		}
 	}
-	configurePlane(te, opts)
-
 	dir, err := os.MkdirTemp("", "sealkit-testenv-")
 	if err != nil {
+		return nil, err
+	}
+	if err := configurePlane(te, opts, dir); err != nil {
+		_ = os.RemoveAll(dir)
 		return nil, err
 	}
 	e := &Env{env: te, dir: dir, AssetsDir: assets}
@@ -123,15 +125,27 @@ func Start(opts Options) (*Env, error) {
 	return e, nil
 }
 
-func configurePlane(te *envtest.Environment, opts Options) {
+// configurePlane sets the control plane up in dir. The API server's
+// certificates and etcd's data live in directories of our own, not in ones
+// envtest allocates and deletes on stop, so that either process can be
+// stopped and started again on the same ports, data and credentials
+// ([Env.RestartAPIServer], [Env.RestartEtcd]).
+func configurePlane(te *envtest.Environment, opts Options, dir string) error {
 	api := te.ControlPlane.GetAPIServer()
+	api.CertDir = filepath.Join(dir, "apiserver")
+	etcdData := filepath.Join(dir, "etcd")
+	for _, d := range []string{api.CertDir, etcdData} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return err
+		}
+	}
 	if opts.Port != 0 {
 		api.ListenAddr = envtest.ListenAddr{Address: "127.0.0.1", Port: strconv.Itoa(opts.Port)}
 	}
 	for k, v := range opts.APIServerArgs {
 		api.Configure().Set(k, v)
 	}
-	te.ControlPlane.Etcd = &envtest.Etcd{}
+	te.ControlPlane.Etcd = &envtest.Etcd{DataDir: etcdData}
 	if opts.Output != nil {
 		api.Out, api.Err = opts.Output, opts.Output
 		te.ControlPlane.Etcd.Out, te.ControlPlane.Etcd.Err = opts.Output, opts.Output
@@ -141,6 +155,10 @@ func configurePlane(te *envtest.Environment, opts Options) {
 	if os.Getenv("KUBEBUILDER_CONTROLPLANE_START_TIMEOUT") == "" {
 		te.ControlPlaneStartTimeout = time.Minute
 	}
+	if os.Getenv("KUBEBUILDER_CONTROLPLANE_STOP_TIMEOUT") == "" {
+		te.ControlPlaneStopTimeout = time.Minute
+	}
+	return nil
 }
 
 func (e *Env) finish(opts Options, scheme *runtime.Scheme) error {

@@ -67,15 +67,10 @@ func (f Frame) marshal(value []byte) ([]byte, error) {
 	if _, err := ParseScope(string(f.Scope)); err != nil {
 		return nil, err
 	}
-	for _, field := range []string{f.Namespace, f.Name, f.Key} {
-		if strings.ContainsAny(field, "\n\r") {
-			return nil, errors.New("frame fields must not contain line breaks")
-		}
-	}
 	if f.Key == "" {
 		return nil, errors.New("frame has no data key")
 	}
-	if err := f.checkBounds(); err != nil {
+	if err := f.checkFields(); err != nil {
 		return nil, err
 	}
 	f = f.bound()
@@ -106,14 +101,23 @@ func parseFrame(p []byte) (Frame, []byte, error) {
 		}
 		*fields[i] = v
 	}
-	if _, err := ParseScope(string(f.Scope)); err != nil || f.checkBounds() != nil {
+	// The rules marshal applies: a frame it would refuse to write is not
+	// one it wrote (a carriage return inside a field, say).
+	if _, err := ParseScope(string(f.Scope)); err != nil || f.checkFields() != nil {
 		return Frame{}, nil, ErrCorrupt
 	}
 	return f, value, nil
 }
 
-// checkBounds refuses frame fields longer than Kubernetes allows.
-func (f Frame) checkBounds() error {
+// checkFields refuses frame fields that cannot be written as one header
+// line each (line breaks) or that are longer than Kubernetes allows. marshal
+// and parseFrame both apply it, so that what parses also marshals.
+func (f Frame) checkFields() error {
+	for _, field := range []string{f.Namespace, f.Name, f.Key} {
+		if strings.ContainsAny(field, "\n\r") {
+			return errors.New("frame fields must not contain line breaks")
+		}
+	}
 	for _, b := range []struct {
 		name, value string
 		max         int

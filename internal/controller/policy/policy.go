@@ -17,6 +17,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/sealkit/sealkit/pkg/keysecret"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
@@ -93,12 +94,17 @@ func (p Policy) CheckExisting(s *corev1.Secret) *Violation {
 	return nil
 }
 
-// Adoptable reports whether the existing Secret s, which no SealedSecret
-// controls, may be adopted by ss: only with its owner's consent (the
+// Adoptable reports whether the existing Secret s, which ss does not
+// control, may be adopted by ss: only with its owner's consent (the
 // annotation v1alpha1.AnnotationManaged, "true", on the Secret) and never
-// from another controller. Otherwise it returns the conflict's message.
+// from another controller, unless that controller is an earlier
+// SealedSecret of the same name (see [earlierIncarnation]). Otherwise it
+// returns the conflict's message.
 func Adoptable(ss *v1alpha1.SealedSecret, s *corev1.Secret) (bool, string) {
 	if ref := metav1.GetControllerOf(s); ref != nil {
+		if earlierIncarnation(ss, s, ref) {
+			return true, ""
+		}
 		msg := fmt.Sprintf("Secret %s exists and is controlled by %s %s: it is never taken over",
 			Quote(s.Name), ref.Kind, Quote(ref.Name))
 		if strings.HasPrefix(ref.APIVersion, "bitnami.com/") {
@@ -116,6 +122,23 @@ func Adoptable(ss *v1alpha1.SealedSecret, s *corev1.Secret) (bool, string) {
 			v1alpha1.AnnotationOverwrite)
 	}
 	return false, msg
+}
+
+// earlierIncarnation reports whether s is a Secret seal-controller made for
+// an earlier SealedSecret of ss's name: controlled by a SealedSecret of that
+// name but another UID, and labelled managed-by. Names are unique, so that
+// SealedSecret is gone: deleted, and its Secret not yet garbage collected
+// (deleting and creating a SealedSecret again, as a GitOps tool replacing
+// it does, races the garbage collector; a reconcile still working on the
+// deleted one may even write its Secret after the delete). The new
+// SealedSecret carries the same name's authority and takes the Secret
+// over, as it would create it; refusing would leave it in a conflict until
+// the garbage collector runs, forever where none runs.
+func earlierIncarnation(ss *v1alpha1.SealedSecret, s *corev1.Secret, ref *metav1.OwnerReference) bool {
+	gv, err := schema.ParseGroupVersion(ref.APIVersion)
+	return err == nil && gv.Group == v1alpha1.GroupVersion.Group && ref.Kind == "SealedSecret" &&
+		ref.Name == ss.Name && ref.UID != ss.UID &&
+		s.Labels[v1alpha1.LabelManagedBy] == v1alpha1.ManagedByController
 }
 
 // reservedKeys returns the label and annotation keys in ReservedDomain or a

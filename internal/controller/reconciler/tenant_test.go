@@ -112,6 +112,70 @@ func TestAnotherControllersSecretNeverTaken(t *testing.T) {
 	unchanged(t, env, before)
 }
 
+// TestOnlyAnEarlierSameNameSealedSecretsSecretIsTaken: a SealedSecret
+// takes over the Secret an earlier SealedSecret of its name made (test/faults
+// TestRecreatedBeforeGarbageCollection), and nothing that merely resembles
+// one: a Secret claiming a SealedSecret of another name as its controller,
+// or claiming one of this name without the managed-by label seal-controller
+// puts on what it makes.
+func TestOnlyAnEarlierSameNameSealedSecretsSecretIsTaken(t *testing.T) {
+	env := testenv.Shared(t)
+	ns := env.Namespace(t)
+	c := startController(t, env, ctrlOpts{namespace: env.Namespace(t), watch: []string{ns}})
+	claim := func(name, controller string, labels map[string]string) *corev1.Secret {
+		create(t, env, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels,
+				OwnerReferences: []metav1.OwnerReference{{APIVersion: v1alpha1.GroupVersion.String(), Kind: "SealedSecret",
+					Name: controller, UID: types.UID("c0ffee00-0000-4000-8000-000000000002"), Controller: ptr.To(true)}}},
+			Data: map[string][]byte{"password": []byte("theirs")},
+		})
+		s, _ := getSecret(env, ns, name)
+		return s
+	}
+	managed := map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByController}
+	otherName := claim("other-name", "someone-else", managed)
+	unlabelled := claim("unlabelled", "unlabelled", nil)
+	earlier := claim("earlier", "earlier", managed)
+	for _, name := range []string{"other-name", "unlabelled", "earlier"} {
+		create(t, env, c.sealedSecret(t, ns, name, map[string]string{"password": "ours"}, v1alpha1.SecretTemplate{}))
+	}
+	waitReason(t, env, ns, "other-name", v1alpha1.ReasonSecretConflict)
+	waitReason(t, env, ns, "unlabelled", v1alpha1.ReasonSecretConflict)
+	unchanged(t, env, otherName)
+	unchanged(t, env, unlabelled)
+	s := waitData(t, env, ns, "earlier", "password", "ours")
+	if ref := metav1.GetControllerOf(s); ref == nil || ref.UID != getSS(t, env, ns, "earlier").UID || earlier.UID != s.UID {
+		t.Errorf("the earlier SealedSecret's Secret: owner %+v, want the new SealedSecret, updated in place", ref)
+	}
+}
+
+// TestDeletedSealedSecretReadLateTakesNothing: a reconcile working on a
+// SealedSecret that has since been deleted and created again (a copy read
+// before the delete) must not take the Secret its successor now controls,
+// though that Secret is, from the stale copy's view, an earlier same-name
+// SealedSecret's.
+func TestDeletedSealedSecretReadLateTakesNothing(t *testing.T) {
+	env := testenv.Shared(t)
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	c := startController(t, env, ctrlOpts{namespace: env.Namespace(t), watch: []string{ns}})
+	create(t, env, c.sealedSecret(t, ns, "db", map[string]string{"password": "first"}, v1alpha1.SecretTemplate{}))
+	waitData(t, env, ns, "db", "password", "first")
+	stale := getSS(t, env, ns, "db")
+	if err := env.Client.Delete(ctx, stale); err != nil {
+		t.Fatal(err)
+	}
+	create(t, env, c.sealedSecret(t, ns, "db", map[string]string{"password": "second"}, v1alpha1.SecretTemplate{}))
+	s := waitData(t, env, ns, "db", "password", "second")
+
+	r := &Reconciler{reader: env.Client, opts: Options{Policy: policy.Policy{ControllerNamespace: "elsewhere"}}}
+	o := &outcome{ss: stale, secret: s}
+	done, err := r.judgeForeign(ctx, o)
+	if !done || err != nil || o.reason != "" {
+		t.Errorf("judging the successor's Secret for the deleted SealedSecret: done %v, err %v, reason %q; want done, nothing recorded", done, err, o.reason)
+	}
+}
+
 // TestControllerNamespaceOffLimits: SealedSecrets in the controller's own
 // namespace are not unsealed unless the operator allows it, and even then
 // never into a key Secret or a name the controller keeps.
