@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/sealkit/sealkit/internal/parallel"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/sealed"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
@@ -208,25 +209,48 @@ func (o *sealingOptions) prepare(s sourced) error {
 	return nil
 }
 
-// seal prepares and seals every Secret in memory; the first error stops it
-// before anything is written.
+// seal prepares and seals every Secret in memory, on all cores; the first
+// error in input order stops it before anything is written, as a loop
+// would.
 func (o *sealingOptions) seal(secrets []sourced) ([]*v1alpha1.SealedSecret, error) {
 	out := make([]*v1alpha1.SealedSecret, 0, len(secrets))
-	for _, s := range secrets {
-		if err := o.prepare(s); err != nil {
-			return nil, err
+	var firstErr error
+	parallel.Ordered(len(secrets), 0, func(i int) sealResult {
+		return o.sealOne(secrets[i])
+	}, func(_ int, r sealResult) bool {
+		if r.err != nil {
+			firstErr = r.err
+			return false
 		}
-		ss, err := sealed.Seal(s.secret, sealed.SealOptions{
-			Scope:      o.scope,
-			Recipients: recipientsOf(o.sealTo),
-		})
-		if err != nil {
-			// pkg/sealed names the secret and key itself.
-			return nil, prefixSource(s.source, err)
-		}
-		out = append(out, ss)
+		out = append(out, r.ss)
+		return true
+	})
+	if firstErr != nil {
+		return nil, firstErr
 	}
 	return out, nil
+}
+
+type sealResult struct {
+	ss  *v1alpha1.SealedSecret
+	err error
+}
+
+// sealOne prepares and seals one Secret. It may run concurrently with
+// others: it changes only s.
+func (o *sealingOptions) sealOne(s sourced) sealResult {
+	if err := o.prepare(s); err != nil {
+		return sealResult{err: err}
+	}
+	ss, err := sealed.Seal(s.secret, sealed.SealOptions{
+		Scope:      o.scope,
+		Recipients: recipientsOf(o.sealTo),
+	})
+	if err != nil {
+		// pkg/sealed names the secret and key itself.
+		return sealResult{err: prefixSource(s.source, err)}
+	}
+	return sealResult{ss: ss}
 }
 
 // sealAndWrite resolves the recipients, seals every Secret, then writes
