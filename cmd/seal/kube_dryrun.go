@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/spf13/pflag"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
@@ -43,15 +47,7 @@ func (o *kubeOptions) dryRun(ctx context.Context, ss *v1alpha1.SealedSecret, res
 		}
 		obj.Annotations[v1alpha1.AnnotationReseal] = "true"
 	}
-	err = c.Create(ctx, obj, client.DryRunAll)
-	if apierrors.IsAlreadyExists(err) {
-		var cur v1alpha1.SealedSecret
-		if err = c.Get(ctx, client.ObjectKeyFromObject(obj), &cur); err == nil {
-			obj.ResourceVersion = cur.ResourceVersion
-			err = c.Update(ctx, obj, client.DryRunAll)
-		}
-	}
-	if err != nil {
+	if err = o.submit(ctx, c, obj); err != nil {
 		return nil, kubeError(admissionError(err))
 	}
 	// The webhooks fail open (failurePolicy Ignore), so a controller that is
@@ -67,6 +63,32 @@ func (o *kubeOptions) dryRun(ctx context.Context, ss *v1alpha1.SealedSecret, res
 			"check that seal-controller is running and its webhook is reachable; its webhooks fail open, so the API server admitted the object unchecked")
 	}
 	return obj, nil
+}
+
+// submit sends obj as a dry-run: an update of the version listed when the
+// object exists, else a create, turned into an update of the current
+// version when the object turns out to exist (or a stale version into
+// a create).
+func (o *kubeOptions) submit(ctx context.Context, c client.Client, obj *v1alpha1.SealedSecret) error {
+	key := client.ObjectKeyFromObject(obj)
+	if rv, ok := o.versions.rv[key]; ok {
+		obj.ResourceVersion = rv
+		err := c.Update(ctx, obj, client.DryRunAll)
+		if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
+			return err
+		}
+		obj.ResourceVersion = ""
+	}
+	err := c.Create(ctx, obj, client.DryRunAll)
+	if !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	var cur v1alpha1.SealedSecret
+	if err := c.Get(ctx, key, &cur); err != nil {
+		return err
+	}
+	obj.ResourceVersion = cur.ResourceVersion
+	return c.Update(ctx, obj, client.DryRunAll)
 }
 
 // errNoAnswer: the API server admitted a verify dry-run that
@@ -130,3 +152,74 @@ type deniedError struct {
 
 func (e *deniedError) Error() string { return e.msg }
 func (e *deniedError) Unwrap() error { return e.err }
+
+// defaultConcurrency is how many dry-runs verify and reseal have under way
+// at once: enough to keep a round trip through the webhook from being the
+// bound, few enough for the API server's fairness limits (a user's
+// requests share a priority level's seats).
+const defaultConcurrency = 16
+
+// addConcurrencyFlag adds --concurrency, the bound on dry-runs under way.
+func addConcurrencyFlag(fs *pflag.FlagSet, p *int, what string) {
+	fs.IntVar(p, "concurrency", defaultConcurrency, fmt.Sprintf("how many objects to %s at once through the API server (`N` dry-runs under way; requests stay within seal's client rate limit)", what))
+	markKubeFlag(fs.Lookup("concurrency"))
+}
+
+func validateConcurrency(n int) error {
+	if n < 1 {
+		return usageErrorf("--concurrency %d: want at least 1", n)
+	}
+	return nil
+}
+
+// versions are the resourceVersions of the SealedSecrets that exist in the
+// namespaces listed, by namespace/name: a dry-run of an object that exists
+// is then one update, rather than a create refused, a get and an update.
+type versions struct {
+	listed map[string]bool
+	rv     map[types.NamespacedName]string
+}
+
+// listVersions lists the SealedSecrets' metadata in each namespace, in
+// pages. A namespace that cannot be listed (RBAC may allow create but not
+// list) is left out: its objects take the create-first path.
+func (o *kubeOptions) listVersions(ctx context.Context, namespaces []string) {
+	o.versions = versions{listed: map[string]bool{}, rv: map[types.NamespacedName]string{}}
+	for _, ns := range namespaces {
+		list := &metav1.PartialObjectMetadataList{}
+		list.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("SealedSecretList"))
+		opts := []client.ListOption{client.InNamespace(ns), client.Limit(500)}
+		ok := true
+		for {
+			if err := o.client.List(ctx, list, opts...); err != nil {
+				ok = false
+				break
+			}
+			for _, item := range list.Items {
+				o.versions.rv[types.NamespacedName{Namespace: ns, Name: item.Name}] = item.ResourceVersion
+			}
+			if list.Continue == "" {
+				break
+			}
+			opts = []client.ListOption{client.InNamespace(ns), client.Limit(500), client.Continue(list.Continue)}
+		}
+		if ok {
+			o.versions.listed[ns] = true
+		}
+	}
+}
+
+// namespacesOf are the namespaces of the SealedSecrets of files, sorted.
+func namespacesOf(files []*manifestFile, defaultNS string) []string {
+	seen := map[string]bool{}
+	for _, f := range files {
+		for _, d := range f.sealed {
+			ns := d.obj.Namespace
+			if ns == "" {
+				ns = defaultNS
+			}
+			seen[ns] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sealkit/sealkit/internal/atomicfile"
 	"github.com/sealkit/sealkit/internal/manifest"
+	"github.com/sealkit/sealkit/internal/parallel"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/repoconfig"
 	"github.com/sealkit/sealkit/pkg/sealed"
@@ -29,8 +30,12 @@ type resealOptions struct {
 	identityFiles []string
 	paths         []string
 
+	concurrency   int
+
 	identities []*crypto.Identity
 	progress   *progress
+	// controller says who chose the keys of an online re-seal.
+	controller string
 	// keyrings caches the keyring files read, by path.
 	keyrings map[string]loadedKeyring
 }
@@ -66,6 +71,7 @@ recipients either way.`,
 	fs.StringArrayVarP(&o.identityFiles, "identity", "i", nil, "re-seal offline, opening values with this age identity `FILE` (repeatable)")
 	o.recipients.addFlags(fs)
 	o.kube.addFlags(fs, true)
+	addConcurrencyFlag(fs, &o.concurrency, "re-seal")
 	return cmd
 }
 
@@ -77,6 +83,9 @@ func (o *resealOptions) Complete(_ *cobra.Command, args []string) error {
 
 // Validate refuses recipients without -i: online, the controller decides.
 func (o *resealOptions) Validate() error {
+	if err := validateConcurrency(o.concurrency); err != nil {
+		return err
+	}
 	if len(o.identityFiles) == 0 && len(o.recipients.keyFiles)+len(o.recipients.recipients) > 0 {
 		return withHint(usageErrorf("--keys and --recipient need -i: online, seal-controller re-seals to its active key and recovery recipients"),
 			"give -i IDENTITY_FILE to re-seal offline")
@@ -109,8 +118,10 @@ func (st *resealStats) record(keys []sealedBy) {
 	}
 }
 
-// Run re-seals file by file; a file with an object that fails is left as
-// it was, and the others are still done.
+// Run re-seals every object, several at once (--concurrency dry-runs
+// online, every core offline), and handles the results in file order: a
+// file is rewritten once all its objects are done; a file with an object
+// that fails is left as it was, and the others are still done.
 func (o *resealOptions) Run() error {
 	o.keyrings = map[string]loadedKeyring{}
 	files, err := loadManifestFiles(o.paths)
@@ -121,27 +132,47 @@ func (o *resealOptions) Run() error {
 	if total == 0 {
 		return noSealedSecrets(o.paths)
 	}
+	ctx, cancel := kubeContext()
+	defer cancel()
+	workers := parallel.Workers()
 	if len(o.identityFiles) > 0 {
 		if o.identities, err = readIdentityFiles(o.Streams, o.identityFiles); err != nil {
 			return err
 		}
-	} else if _, err := o.kube.connect(); err != nil {
+	} else {
+		if _, err := o.kube.connect(); err != nil {
+			return err
+		}
+		o.kube.listVersions(ctx, namespacesOf(files, o.kube.defaultNS))
+		o.controller = "chosen by seal-controller, " + o.kube.describe()
+		workers = o.concurrency
+	}
+	jobs, err := o.jobs(files)
+	if err != nil {
 		return err
 	}
 	o.progress = newProgress(o.ErrOut, total)
-	ctx, cancel := kubeContext()
-	defer cancel()
 	st := resealStats{sealedTo: map[crypto.KeyID][]string{}}
-	for _, f := range files {
-		if len(f.sealed) == 0 {
-			continue
+	var ioErr error
+	var done resealDone
+	parallel.Ordered(len(jobs), workers, func(i int) resealResult {
+		j := jobs[i]
+		changed, err := o.resealObject(ctx, j.doc.obj, recipientsOf(j.to))
+		return resealResult{changed, err}
+	}, func(i int, r resealResult) bool {
+		j := jobs[i]
+		o.progress.step()
+		done.add(o, j, r)
+		if j.last {
+			ioErr = o.finishFile(j, &done, &st)
+			done = resealDone{}
 		}
-		if err := o.resealFile(ctx, f, &st); err != nil {
-			o.progress.clear()
-			return err
-		}
-	}
+		return ioErr == nil
+	})
 	o.progress.clear()
+	if ioErr != nil {
+		return ioErr
+	}
 	fmt.Fprintf(o.Out, "resealed %d values in %d objects, %d files changed, %d unchanged\n",
 		st.values, st.objects, st.changedFiles, st.unchangedFiles)
 	for _, id := range slices.Sorted(maps.Keys(st.sealedTo)) {
@@ -156,51 +187,84 @@ func (o *resealOptions) Run() error {
 	return nil
 }
 
-// resealFile re-seals every SealedSecret of f and writes the values that
-// changed into f, in place. Failures (an object, or a file that cannot be
-// changed in place) are reported and counted; only I/O errors stop.
-func (o *resealOptions) resealFile(ctx context.Context, f *manifestFile, st *resealStats) error {
-	var to []recipientSource
-	if len(o.identities) > 0 {
-		var err error
-		if to, err = o.offlineRecipients(f.path); err != nil {
-			return err
-		}
-	}
-	var changes []manifest.Change
-	var by []sealedBy
-	for _, s := range to {
-		by = append(by, sealedBy{s.recipient.KeyID(), s.origin})
-	}
-	objects, failed := 0, false
-	for _, d := range f.sealed {
-		n, err := o.resealObject(ctx, d.obj, recipientsOf(to))
-		o.progress.step()
-		if err != nil {
-			failed = true
-			st.failed++
-			o.progress.clear()
-			fmt.Fprintf(o.ErrOut, "seal: error: %s: sealedsecret %s: %s\n", f.path, objectRef(d.obj, o.kube.defaultNS), oneLine(err.Error()))
-			continue
-		}
-		if len(n) > 0 {
-			objects++
-		}
-		doc := f.docs[d.index]
-		for _, k := range n {
-			v := d.obj.Spec.EncryptedData[k]
-			changes = append(changes, manifest.Change{Doc: doc.Stream,
-				Path: doc.Path("spec", "encryptedData", k), Value: v})
-			if len(o.identities) == 0 {
-				by = append(by, o.byController(v)...)
+// resealJob is one SealedSecret to re-seal: its file, and offline, whom to
+// seal to; last marks the file's last object.
+type resealJob struct {
+	file *manifestFile
+	doc  sealedDoc
+	to   []recipientSource
+	last bool
+}
+
+// jobs lists the objects of files in order. Offline, whom each file's
+// values are sealed to is resolved first, so that a file without keys to
+// re-seal to stops the command before any file is changed.
+func (o *resealOptions) jobs(files []*manifestFile) ([]resealJob, error) {
+	var jobs []resealJob
+	for _, f := range files {
+		var to []recipientSource
+		if len(o.identities) > 0 && len(f.sealed) > 0 {
+			var err error
+			if to, err = o.offlineRecipients(f.path); err != nil {
+				return nil, err
 			}
 		}
+		for i, d := range f.sealed {
+			jobs = append(jobs, resealJob{file: f, doc: d, to: to, last: i == len(f.sealed)-1})
+		}
 	}
-	if failed || len(changes) == 0 {
+	return jobs, nil
+}
+
+// resealResult is the data keys of one object whose values changed, or why
+// it could not be re-sealed.
+type resealResult struct {
+	changed []string
+	err     error
+}
+
+// resealDone collects the results of the objects of one file.
+type resealDone struct {
+	changes []manifest.Change
+	by      []sealedBy
+	objects int
+	failed  int
+}
+
+// add takes the result of j, reporting its failure.
+func (d *resealDone) add(o *resealOptions, j resealJob, r resealResult) {
+	if r.err != nil {
+		d.failed++
+		o.progress.clear()
+		fmt.Fprintf(o.ErrOut, "seal: error: %s: sealedsecret %s: %s\n", j.file.path, objectRef(j.doc.obj, o.kube.defaultNS), oneLine(r.err.Error()))
+		return
+	}
+	if len(r.changed) > 0 {
+		d.objects++
+	}
+	doc := j.file.docs[j.doc.index]
+	for _, k := range r.changed {
+		v := j.doc.obj.Spec.EncryptedData[k]
+		d.changes = append(d.changes, manifest.Change{Doc: doc.Stream,
+			Path: doc.Path("spec", "encryptedData", k), Value: v})
+		if len(o.identities) == 0 {
+			d.by = append(d.by, o.byController(v)...)
+		}
+	}
+}
+
+// finishFile writes the values of the file of j that changed, in place,
+// once all its objects are done. Failures (an object, or a file that
+// cannot be changed in place) are reported and counted; only I/O errors
+// are returned.
+func (o *resealOptions) finishFile(j resealJob, d *resealDone, st *resealStats) error {
+	st.failed += d.failed
+	f := j.file
+	if d.failed > 0 || len(d.changes) == 0 {
 		st.unchangedFiles++
 		return nil
 	}
-	out, err := manifest.Apply(f.data, changes)
+	out, err := manifest.Apply(f.data, d.changes)
 	if err != nil {
 		st.unedited++
 		st.unchangedFiles++
@@ -212,9 +276,12 @@ func (o *resealOptions) resealFile(ctx context.Context, f *manifestFile, st *res
 	if err := atomicfile.WriteFile(f.path, out, filePerm(f.path)); err != nil {
 		return err
 	}
-	st.record(by)
-	st.values += len(changes)
-	st.objects += objects
+	for _, s := range j.to {
+		st.record([]sealedBy{{s.recipient.KeyID(), s.origin}})
+	}
+	st.record(d.by)
+	st.values += len(d.changes)
+	st.objects += d.objects
 	st.changedFiles++
 	return nil
 }
@@ -284,7 +351,7 @@ func (o *resealOptions) byController(value string) []sealedBy {
 	ids, _ := crypto.KeyIDs(value)
 	out := make([]sealedBy, 0, len(ids))
 	for _, id := range ids {
-		out = append(out, sealedBy{id, "chosen by seal-controller, " + o.kube.describe()})
+		out = append(out, sealedBy{id, o.controller})
 	}
 	return out
 }
