@@ -12,10 +12,13 @@ ASSETS_CMD := hack/build-assets.sh
 # Recipe prefix exporting KUBEBUILDER_ASSETS. A bare assignment, not `export X=$(...)`,
 # so that a failed build stops the recipe (-e sees the substitution's status).
 WITH_ASSETS = KUBEBUILDER_ASSETS="$$($(ASSETS_CMD) | tail -n 1)"; export KUBEBUILDER_ASSETS;
+# Builds Bitnami's kubeseal and controller from source, once, for the migration tests.
+KUBESEAL_CMD := hack/build-kubeseal.sh kubeseal controller
+WITH_KUBESEAL = SEALKIT_KUBESEAL_DIR="$$($(KUBESEAL_CMD) | tail -n 1)"; export SEALKIT_KUBESEAL_DIR;
 
 .PHONY: help
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
 build: ## Build bin/seal and bin/seal-controller
@@ -26,13 +29,26 @@ build: ## Build bin/seal and bin/seal-controller
 envtest-assets: ## Build etcd, kube-apiserver and kubectl from source (cached outside the repo)
 	@$(ASSETS_CMD)
 
+.PHONY: kubeseal
+kubeseal: ## Build Bitnami's kubeseal and controller from source (cached outside the repo)
+	@$(KUBESEAL_CMD)
+
 .PHONY: test
 test: ## Run every test, including those against a real kube-apiserver (the command CI runs)
-	@$(WITH_ASSETS) \
+	@$(WITH_ASSETS) $(WITH_KUBESEAL) \
 	echo "using control plane binaries in $$KUBEBUILDER_ASSETS"; \
 	$(GO) vet ./...; \
 	hack/verify-generated.sh; \
 	$(GO) test -count=1 -timeout 40m ./...
+
+.PHONY: e2e-node
+e2e-node: ## Run test/node on a one-node cluster built from source: kubelet, containerd, Pods (needs root)
+	@hack/node/deps.sh
+	@dirs=$$(hack/node/build.sh | tail -n 2); \
+	KUBEBUILDER_ASSETS=$$(head -n 1 <<<"$$dirs"); SEALKIT_NODE_ASSETS=$$(tail -n 1 <<<"$$dirs"); \
+	export KUBEBUILDER_ASSETS SEALKIT_NODE_ASSETS; \
+	$(GO) vet -tags node ./test/node/...; \
+	$(GO) test -tags node -count=1 -timeout 30m -v ./test/node/... $(E2E_NODE_ARGS)
 
 .PHONY: generate
 generate: ## Regenerate deepcopy code, the CRD and RBAC (controller-gen)

@@ -170,7 +170,7 @@ func jsonKind(raw []byte) string {
 // Secret decodes d as a Secret.
 func (d Document) Secret() (*corev1.Secret, error) {
 	var s corev1.Secret
-	if err := d.decode("v1", "Secret", &s); err != nil {
+	if err := d.Decode("v1", "Secret", &s); err != nil {
 		return nil, err
 	}
 	return &s, nil
@@ -179,15 +179,16 @@ func (d Document) Secret() (*corev1.Secret, error) {
 // SealedSecret decodes d as a SealedSecret.
 func (d Document) SealedSecret() (*v1alpha1.SealedSecret, error) {
 	var ss v1alpha1.SealedSecret
-	if err := d.decode(v1alpha1.GroupVersion.String(), "SealedSecret", &ss); err != nil {
+	if err := d.Decode(v1alpha1.GroupVersion.String(), "SealedSecret", &ss); err != nil {
 		return nil, err
 	}
 	return &ss, nil
 }
 
-// decode unmarshals strictly: a misspelt field (stringdata, Data) is an
-// error rather than silently dropped data.
-func (d Document) decode(apiVersion, kind string, into any) error {
+// Decode unmarshals d into into, after checking its apiVersion and kind.
+// It is strict: a misspelt field (stringdata, Data) is an error rather than
+// silently dropped data.
+func (d Document) Decode(apiVersion, kind string, into any) error {
 	if d.Kind != kind {
 		return fmt.Errorf("%s: document %d is a %s, not a %s", d.Source, d.Index, d.Kind, kind)
 	}

@@ -1,0 +1,316 @@
+//go:build node
+
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sealkit/sealkit/internal/controller"
+	"github.com/sealkit/sealkit/internal/testenv"
+	"github.com/sealkit/sealkit/internal/webhookcert"
+	"github.com/sealkit/sealkit/pkg/keyring"
+	"github.com/sealkit/sealkit/pkg/keysecret"
+	"github.com/sealkit/sealkit/test/node/cluster"
+)
+
+const (
+	controllerNS    = "sealkit-system"
+	controllerImage = "sealkit.local/seal-controller:e2e"
+)
+
+// TestInstallManifests installs the kustomize base in manifests/ as a user
+// does, with the controller image built from this tree: both replicas of the
+// Deployment become Ready under Pod Security "restricted" (the namespace's
+// label), exactly one holds the leader Lease, and the leader publishes the
+// cluster's public keys.
+func TestInstallManifests(t *testing.T) {
+	ctx := context.Background()
+	if err := kc.ImportImage(ctx, cluster.Image{
+		Name:       controllerImage,
+		Entrypoint: []string{"/seal-controller"},
+		User:       "65532:65532",
+	}, "/seal-controller", "./cmd/controller"); err != nil {
+		t.Fatal(err)
+	}
+	overlay := overlay(t)
+	kubectl(t, "apply", "-k", overlay)
+	t.Cleanup(func() {
+		if t.Failed() {
+			dumpNamespace(t, controllerNS)
+			out, _ := kc.Kubectl("logs", "-n", controllerNS, "-l", "app.kubernetes.io/name=seal-controller", "--tail=30", "--prefix").CombinedOutput()
+			t.Logf("controller logs:\n%s", out)
+		}
+		_, _ = kc.Kubectl("delete", "-k", overlay, "--wait=false").CombinedOutput()
+	})
+
+	t0 := time.Now()
+	kubectl(t, "rollout", "status", "-n", controllerNS, "deployment/seal-controller", "--timeout=4m")
+	t.Logf("both replicas Ready %s after apply", time.Since(t0).Round(100*time.Millisecond))
+
+	names := controllerPods(t)
+	if len(names) != 2 {
+		t.Fatalf("controller Pods %v, want 2", names)
+	}
+	var leader string
+	eventually(t, 2*time.Minute, func() error {
+		lease, err := kc.Client.CoordinationV1().Leases(controllerNS).Get(ctx, controller.LeaderElectionID, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		holder := ""
+		if lease.Spec.HolderIdentity != nil {
+			holder = *lease.Spec.HolderIdentity
+		}
+		for _, n := range names {
+			// controller-runtime's identity is the host name (the Pod's
+			// name) and a random suffix.
+			if strings.HasPrefix(holder, n+"_") {
+				leader = n
+				return nil
+			}
+		}
+		return fmt.Errorf("lease holder %q is none of the Pods %v", holder, names)
+	})
+	t.Logf("leader: %s of %v", leader, names)
+
+	eventually(t, time.Minute, func() error {
+		cm, err := kc.Client.CoreV1().ConfigMaps(controllerNS).Get(ctx, keyring.KeyringConfigMap, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if len(cm.Data) == 0 {
+			return fmt.Errorf("ConfigMap %s is empty", cm.Name)
+		}
+		return nil
+	})
+
+	t.Run("seal through the webhook in the Pods", testSealThroughWebhook)
+	t.Run("eviction respects the PodDisruptionBudget", testEvictionRespectsPDB)
+}
+
+// testEvictionRespectsPDB: a drain evicts through the Eviction API; with both
+// replicas Ready the PodDisruptionBudget allows one eviction and refuses the
+// second until the Deployment has replaced the first Pod.
+func testEvictionRespectsPDB(t *testing.T) {
+	ctx := context.Background()
+	eventually(t, time.Minute, func() error {
+		pdb, err := kc.Client.PolicyV1().PodDisruptionBudgets(controllerNS).Get(ctx, "seal-controller", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if pdb.Status.ObservedGeneration != pdb.Generation || pdb.Status.DisruptionsAllowed != 1 {
+			return fmt.Errorf("PodDisruptionBudget allows %d disruptions, want 1", pdb.Status.DisruptionsAllowed)
+		}
+		return nil
+	})
+	pods := controllerPods(t)
+	if len(pods) != 2 {
+		t.Fatalf("controller Pods %v, want 2", pods)
+	}
+	evict := func(name string) error {
+		return kc.Client.PolicyV1().Evictions(controllerNS).Evict(ctx, &policyv1.Eviction{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: controllerNS},
+		})
+	}
+	if err := evict(pods[0]); err != nil {
+		t.Fatalf("evicting the first replica: %v", err)
+	}
+	err := evict(pods[1])
+	if !apierrors.IsTooManyRequests(err) || !strings.Contains(err.Error(), "disruption budget") {
+		t.Fatalf("evicting the second replica at once: %v; want 429 naming the disruption budget", err)
+	}
+	kubectl(t, "rollout", "status", "-n", controllerNS, "deployment/seal-controller", "--timeout=3m")
+}
+
+// testSealThroughWebhook: `seal` fetches the keys the Pods published, and
+// `seal verify` is answered by the validating webhook in the Pods, which the
+// API server reaches at the webhook Service's endpoints with the CA bundle the
+// controller injected (a webhook not reached fails open, and verify says so);
+// the leader unseals the applied SealedSecret.
+func testSealThroughWebhook(t *testing.T) {
+	ctx := context.Background()
+	seal, err := cluster.BuildStatic(ctx, "./cmd/seal", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := namespace(t, "seal", nil)
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(seal, args...)
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+kc.Kubeconfig)
+		out, err := cmd.Output()
+		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+			return string(out) + string(ee.Stderr), err
+		}
+		return string(out), err
+	}
+	out, err := run("create", "db", "--from-literal=password=canary-node-7", "-n", ns)
+	if err != nil {
+		t.Fatalf("seal create: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "db.yaml")
+	if err := os.WriteFile(good, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run("verify", good); err != nil || !strings.Contains(out, "ok "+ns+"/db") {
+		t.Fatalf("seal verify of a good SealedSecret: %v\n%s", err, out)
+	}
+	// The same values under another name: their frames name db, so the
+	// webhook refuses them.
+	moved := filepath.Join(dir, "other.yaml")
+	if err := os.WriteFile(moved, []byte(strings.Replace(out, "name: db", "name: other", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run("verify", moved); err == nil || !strings.Contains(out, "FAIL "+ns+"/other") {
+		t.Fatalf("seal verify of values moved to another name: %v, want FAIL\n%s", err, out)
+	}
+	kubectl(t, "apply", "-f", good)
+	eventually(t, time.Minute, func() error {
+		s, err := kc.Client.CoreV1().Secrets(ns).Get(ctx, "db", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if string(s.Data["password"]) != "canary-node-7" {
+			return fmt.Errorf("secret %s/db has the wrong password", ns)
+		}
+		return nil
+	})
+
+	t.Run("rolling to a new image build keeps keys, Secrets and the webhook certificate", func(t *testing.T) {
+		testRollout(t, ns, func() error {
+			out, err := run("verify", good)
+			if err != nil || !strings.Contains(out, "ok "+ns+"/db") {
+				return fmt.Errorf("seal verify after the rollout: %w\n%s", err, out)
+			}
+			return nil
+		})
+	})
+}
+
+// testRollout rolls the Deployment to another image build and checks that
+// the key Secrets, the webhook serving certificate and the unsealed Secret
+// ns/db are the same objects with the same data afterwards, and that verify
+// (through the new Pods' webhook) still passes.
+func testRollout(t *testing.T, ns string, verify func() error) {
+	ctx := context.Background()
+	snapshot := func() map[string]string {
+		t.Helper()
+		state := map[string]string{}
+		keys, err := kc.Client.CoreV1().Secrets(controllerNS).List(ctx, metav1.ListOptions{LabelSelector: keysecret.LabelKey + "=" + keysecret.LabelKeyValue})
+		if err != nil || len(keys.Items) == 0 {
+			t.Fatalf("key Secrets: %v, %d", err, len(keys.Items))
+		}
+		for _, k := range keys.Items {
+			state["key "+k.Name] = fmt.Sprint(k.UID, k.Data)
+		}
+		for _, ref := range [][2]string{{controllerNS, webhookcert.DefaultSecret}, {ns, "db"}} {
+			s, err := kc.Client.CoreV1().Secrets(ref[0]).Get(ctx, ref[1], metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			state[ref[0]+"/"+ref[1]] = fmt.Sprint(s.UID, s.Data)
+		}
+		return state
+	}
+	before := snapshot()
+
+	next := controllerImage + "-2"
+	if err := kc.ImportImage(ctx, cluster.Image{
+		Name:       next,
+		Entrypoint: []string{"/seal-controller"},
+		User:       "65532:65532",
+		// Another build: the same program, another image.
+		Files: []cluster.File{{Path: "/build", Mode: 0o644, Data: []byte("2\n")}},
+	}, "/seal-controller", "./cmd/controller"); err != nil {
+		t.Fatal(err)
+	}
+	kubectl(t, "set", "image", "-n", controllerNS, "deployment/seal-controller", "seal-controller="+next)
+	kubectl(t, "rollout", "status", "-n", controllerNS, "deployment/seal-controller", "--timeout=4m")
+	pods, err := kc.Client.CoreV1().Pods(controllerNS).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=seal-controller"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp == nil && p.Spec.Containers[0].Image != next {
+			t.Errorf("Pod %s still runs %s", p.Name, p.Spec.Containers[0].Image)
+		}
+	}
+	// The new Pods serve the webhook once Ready; verify until one answers.
+	eventually(t, time.Minute, verify)
+	after := snapshot()
+	for k, v := range before {
+		if after[k] != v {
+			t.Errorf("%s changed across the rollout", k)
+		}
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			t.Errorf("%s appeared across the rollout", k)
+		}
+	}
+}
+
+// overlay writes a kustomization that takes manifests/ with the image built
+// here (a tag other than latest: kubelet then never tries to pull it).
+func overlay(t *testing.T) string {
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	// kustomize takes a base by relative path only.
+	base, err := filepath.Rel(dir, filepath.Join(root, "manifests"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := fmt.Sprintf(`apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - %s
+images:
+  - name: ghcr.io/sealkit/seal-controller
+    newName: %s
+    newTag: %s
+`, base, controllerImage[:strings.LastIndex(controllerImage, ":")], controllerImage[strings.LastIndex(controllerImage, ":")+1:])
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func kubectl(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := kc.Kubectl(args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// controllerPods names the controller's Pods that are not being deleted.
+func controllerPods(t *testing.T) []string {
+	t.Helper()
+	pods, err := kc.Client.CoreV1().Pods(controllerNS).List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=seal-controller"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp == nil {
+			names = append(names, p.Name)
+		}
+	}
+	return names
+}
