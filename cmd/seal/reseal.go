@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -154,18 +155,18 @@ func (o *resealOptions) Run() error {
 	o.progress = newProgress(o.ErrOut, total)
 	st := resealStats{sealedTo: map[crypto.KeyID][]string{}}
 	var ioErr error
-	var done resealDone
-	parallel.Ordered(len(jobs), workers, func(i int) resealResult {
-		j := jobs[i]
-		changed, err := o.resealObject(ctx, j.doc.obj, recipientsOf(j.to))
-		return resealResult{changed, err}
-	}, func(i int, r resealResult) bool {
+	parallel.Ordered(len(jobs), workers, func(i int) struct{} {
+		o.work(ctx, jobs[i])
+		return struct{}{}
+	}, func(i int, _ struct{}) bool {
 		j := jobs[i]
 		o.progress.step()
-		done.add(o, j, r)
+		if err := j.result.err; err != nil {
+			o.progress.clear()
+			fmt.Fprintf(o.ErrOut, "seal: error: %s: sealedsecret %s: %s\n", j.file.f.path, objectRef(j.doc.obj, o.kube.defaultNS), oneLine(err.Error()))
+		}
 		if j.last {
-			ioErr = o.finishFile(j, &done, &st)
-			done = resealDone{}
+			ioErr = o.finishFile(j.file, &st)
 		}
 		return ioErr == nil
 	})
@@ -187,33 +188,13 @@ func (o *resealOptions) Run() error {
 	return nil
 }
 
-// resealJob is one SealedSecret to re-seal: its file, and offline, whom to
-// seal to; last marks the file's last object.
+// resealJob is one SealedSecret to re-seal, and its result; last marks
+// its file's last object.
 type resealJob struct {
-	file *manifestFile
-	doc  sealedDoc
-	to   []recipientSource
-	last bool
-}
-
-// jobs lists the objects of files in order. Offline, whom each file's
-// values are sealed to is resolved first, so that a file without keys to
-// re-seal to stops the command before any file is changed.
-func (o *resealOptions) jobs(files []*manifestFile) ([]resealJob, error) {
-	var jobs []resealJob
-	for _, f := range files {
-		var to []recipientSource
-		if len(o.identities) > 0 && len(f.sealed) > 0 {
-			var err error
-			if to, err = o.offlineRecipients(f.path); err != nil {
-				return nil, err
-			}
-		}
-		for i, d := range f.sealed {
-			jobs = append(jobs, resealJob{file: f, doc: d, to: to, last: i == len(f.sealed)-1})
-		}
-	}
-	return jobs, nil
+	file   *fileJob
+	doc    sealedDoc
+	last   bool
+	result resealResult
 }
 
 // resealResult is the data keys of one object whose values changed, or why
@@ -223,65 +204,131 @@ type resealResult struct {
 	err     error
 }
 
-// resealDone collects the results of the objects of one file.
-type resealDone struct {
-	changes []manifest.Change
-	by      []sealedBy
-	objects int
-	failed  int
+// fileJob is a file to re-seal: offline, whom to seal its values to; the
+// objects not done yet; and, once they are all done, the file edited.
+type fileJob struct {
+	f         *manifestFile
+	to        []recipientSource
+	jobs      []*resealJob
+	remaining atomic.Int32
+	edit      fileEdit
 }
 
-// add takes the result of j, reporting its failure.
-func (d *resealDone) add(o *resealOptions, j resealJob, r resealResult) {
-	if r.err != nil {
-		d.failed++
-		o.progress.clear()
-		fmt.Fprintf(o.ErrOut, "seal: error: %s: sealedsecret %s: %s\n", j.file.path, objectRef(j.doc.obj, o.kube.defaultNS), oneLine(r.err.Error()))
-		return
-	}
-	if len(r.changed) > 0 {
-		d.objects++
-	}
-	doc := j.file.docs[j.doc.index]
-	for _, k := range r.changed {
-		v := j.doc.obj.Spec.EncryptedData[k]
-		d.changes = append(d.changes, manifest.Change{Doc: doc.Stream,
-			Path: doc.Path("spec", "encryptedData", k), Value: v})
-		if len(o.identities) == 0 {
-			d.by = append(d.by, o.byController(v)...)
+// fileEdit is what re-sealing a file's objects came to.
+type fileEdit struct {
+	out     []byte // the file with the changed values, when it changes
+	err     error  // why it cannot be changed in place
+	values  int
+	objects int // objects whose values changed
+	failed  int // objects that could not be re-sealed
+	by      []sealedBy
+}
+
+// jobs lists the objects of files in order. Offline, whom each file's
+// values are sealed to is resolved first, so that a file without keys to
+// re-seal to stops the command before any file is changed.
+func (o *resealOptions) jobs(files []*manifestFile) ([]*resealJob, error) {
+	var jobs []*resealJob
+	for _, f := range files {
+		if len(f.sealed) == 0 {
+			continue
+		}
+		fj := &fileJob{f: f}
+		if len(o.identities) > 0 {
+			var err error
+			if fj.to, err = o.offlineRecipients(f.path); err != nil {
+				return nil, err
+			}
+		}
+		fj.remaining.Store(int32(len(f.sealed)))
+		for i, d := range f.sealed {
+			j := &resealJob{file: fj, doc: d, last: i == len(f.sealed)-1}
+			fj.jobs = append(fj.jobs, j)
+			jobs = append(jobs, j)
 		}
 	}
+	return jobs, nil
 }
 
-// finishFile writes the values of the file of j that changed, in place,
-// once all its objects are done. Failures (an object, or a file that
-// cannot be changed in place) are reported and counted; only I/O errors
-// are returned.
-func (o *resealOptions) finishFile(j resealJob, d *resealDone, st *resealStats) error {
-	st.failed += d.failed
-	f := j.file
-	if d.failed > 0 || len(d.changes) == 0 {
+// work re-seals the object of j. Whichever worker re-seals the last
+// object of a file not yet done also edits the file (in memory): edits run
+// on all cores too, and the emitter only writes.
+func (o *resealOptions) work(ctx context.Context, j *resealJob) {
+	j.result.changed, j.result.err = o.resealObject(ctx, j.doc.obj, recipientsOf(j.file.to))
+	if j.file.remaining.Add(-1) == 0 {
+		j.file.edit = o.editFile(j.file)
+	}
+}
+
+// editFile puts the values of the file's objects that changed into its
+// text, unless one of its objects failed.
+func (o *resealOptions) editFile(fj *fileJob) fileEdit {
+	var e fileEdit
+	var changes []manifest.Change
+	for _, j := range fj.jobs {
+		if j.result.err != nil {
+			e.failed++
+			continue
+		}
+		if len(j.result.changed) > 0 {
+			e.objects++
+		}
+		doc := fj.f.docs[j.doc.index]
+		for _, k := range j.result.changed {
+			v := j.doc.obj.Spec.EncryptedData[k]
+			changes = append(changes, manifest.Change{Doc: doc.Stream, Path: doc.Path("spec", "encryptedData", k), Value: v})
+			if len(o.identities) == 0 {
+				e.by = append(e.by, o.byController(v)...)
+			}
+		}
+	}
+	if e.failed > 0 || len(changes) == 0 {
+		return e
+	}
+	for _, s := range fj.to {
+		e.by = append(e.by, sealedBy{s.recipient.KeyID(), s.origin})
+	}
+	e.values = len(changes)
+	e.out, e.err = manifest.ApplyRead(fj.f.data, jsonOfDocuments(fj.f.docs), changes)
+	return e
+}
+
+// jsonOfDocuments are the documents of a file read in full (not items of a
+// List), in JSON, by their index in the file, for manifest.ApplyRead.
+func jsonOfDocuments(docs []sealed.Document) map[int][]byte {
+	read := make(map[int][]byte, len(docs))
+	for _, d := range docs {
+		if d.Item < 0 {
+			read[d.Stream] = d.Raw
+		}
+	}
+	return read
+}
+
+// finishFile writes the file of fj if it changed, and counts it. Failures
+// (an object, or a file that cannot be changed in place) are reported and
+// counted; only I/O errors are returned.
+func (o *resealOptions) finishFile(fj *fileJob, st *resealStats) error {
+	e, f := &fj.edit, fj.f
+	st.failed += e.failed
+	switch {
+	case e.failed > 0 || e.values == 0:
 		st.unchangedFiles++
 		return nil
-	}
-	out, err := manifest.Apply(f.data, d.changes)
-	if err != nil {
+	case e.err != nil:
 		st.unedited++
 		st.unchangedFiles++
 		o.progress.clear()
-		report(o.ErrOut, withHint(fmt.Errorf("%s: %w", f.path, err),
+		report(o.ErrOut, withHint(fmt.Errorf("%s: %w", f.path, e.err),
 			"the file was left as it was; write each value as a plain or quoted scalar directly under spec.encryptedData"), "")
 		return nil
 	}
-	if err := atomicfile.WriteFile(f.path, out, filePerm(f.path)); err != nil {
+	if err := atomicfile.WriteFile(f.path, e.out, filePerm(f.path)); err != nil {
 		return err
 	}
-	for _, s := range j.to {
-		st.record([]sealedBy{{s.recipient.KeyID(), s.origin}})
-	}
-	st.record(d.by)
-	st.values += len(d.changes)
-	st.objects += d.objects
+	st.record(e.by)
+	st.values += e.values
+	st.objects += e.objects
 	st.changedFiles++
 	return nil
 }

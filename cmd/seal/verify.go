@@ -182,21 +182,18 @@ type sealedDoc struct {
 }
 
 // loadManifestFiles reads the files named and the manifest files under the
-// directories named. Files under a directory that hold no SealedSecret are
-// left out without being parsed; named files must parse.
+// directories named, parsing them on all cores; the first error, in the
+// order the files are found, stops it. Files under a directory that hold no
+// SealedSecret are left out without being parsed; named files must parse.
 func loadManifestFiles(paths []string) ([]*manifestFile, error) {
-	var out []*manifestFile
+	var found []foundFile
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
 			return nil, fileError(p, err)
 		}
 		if !fi.IsDir() {
-			f, err := loadManifestFile(p, true)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, f)
+			found = append(found, foundFile{p, true})
 			continue
 		}
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
@@ -211,21 +208,42 @@ func loadManifestFiles(paths []string) ([]*manifestFile, error) {
 			}
 			switch strings.ToLower(filepath.Ext(path)) {
 			case ".yaml", ".yml", ".json":
-			default:
-				return nil
+				found = append(found, foundFile{path, false})
 			}
-			f, err := loadManifestFile(path, false)
-			if err != nil || f == nil {
-				return err
-			}
-			out = append(out, f)
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	return out, nil
+	var out []*manifestFile
+	var firstErr error
+	parallel.Ordered(len(found), 0, func(i int) loaded {
+		f, err := loadManifestFile(found[i].path, found[i].named)
+		return loaded{f, err}
+	}, func(_ int, l loaded) bool {
+		if l.err != nil {
+			firstErr = l.err
+			return false
+		}
+		if l.f != nil {
+			out = append(out, l.f)
+		}
+		return true
+	})
+	return out, firstErr
+}
+
+// foundFile is a file to load: named on the command line, or found in a
+// directory.
+type foundFile struct {
+	path  string
+	named bool
+}
+
+type loaded struct {
+	f   *manifestFile
+	err error
 }
 
 // loadManifestFile reads and decodes one file. A file found in a directory

@@ -8,6 +8,9 @@ import (
 	"sync"
 )
 
+// minWindow is the least number of results Ordered lets wait.
+const minWindow = 64
+
 // Workers is how many goroutines [Ordered] uses when asked for zero: one
 // per CPU Go may use.
 func Workers() int { return runtime.GOMAXPROCS(0) }
@@ -20,8 +23,8 @@ func Workers() int { return runtime.GOMAXPROCS(0) }
 // stops at its first failure therefore reports the same failure, whatever
 // the scheduling.
 //
-// Work runs at most a few steps ahead of emit, so the results held at once
-// stay bounded however large n is.
+// Work runs a bounded number of steps ahead of emit (a few per worker, at
+// least 64), so the results held at once stay bounded however large n is.
 func Ordered[R any](n, workers int, work func(i int) R, emit func(i int, r R) bool) {
 	if workers <= 0 {
 		workers = Workers()
@@ -35,7 +38,10 @@ func Ordered[R any](n, workers int, work func(i int) R, emit func(i int, r R) bo
 		}
 		return
 	}
-	window := 4 * workers
+	// Ahead of the emitter by a few steps per worker, and at least 64: a
+	// worker the OS deschedules for a while (a loaded machine) holds up the
+	// emitter, and the others keep going meanwhile.
+	window := max(4*workers, minWindow)
 	var (
 		mu      sync.Mutex
 		next    int  // the next index a worker takes

@@ -161,4 +161,22 @@ func TestResealIgnoresForgedHints(t *testing.T) {
 	if changed, err := Reseal(one, []*crypto.Identity{newID}, to); err != nil || !changed {
 		t.Errorf("a value missing a recipient: changed %v, err %v", changed, err)
 	}
+	// Sealed to the new key and the old one, hints claiming the new key
+	// and the recovery key, which the re-sealer does not hold: the stanza
+	// counted for the recovery key is the old key's, and that is found.
+	swapped, err := Seal(testSecret(), SealOptions{Recipients: []*crypto.Recipient{newID.Recipient(), oldID.Recipient()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range swapped.Spec.EncryptedData {
+		swapped.Spec.EncryptedData[k] = forge(v, newID, recovery)
+	}
+	if changed, err := Reseal(swapped, []*crypto.Identity{oldID, newID}, to); err != nil || !changed {
+		t.Errorf("a value sealed to an old key in place of a wanted one: changed %v, err %v", changed, err)
+	}
+	// Current, and the re-sealer holds every wanted key besides an old
+	// one: left alone.
+	if changed, err := Reseal(swapped, []*crypto.Identity{oldID, newID, recovery}, to); err != nil || changed {
+		t.Errorf("current value, every key held: changed %v, err %v", changed, err)
+	}
 }

@@ -127,29 +127,40 @@ func Reseal(ss *v1alpha1.SealedSecret, ids []*crypto.Identity, to []*crypto.Reci
 // checked: seal-controller holds every cluster key, so its re-seal checks
 // them all; an offline re-seal by a recovery key holder relies on the
 // count and the hints for the cluster keys.
+//
+// The wanted keys ids holds are tried first. When they open as many
+// stanzas as the header has, the others need no trying: a stanza is
+// wrapped to one recipient, and no other key unwraps it, so an unwanted
+// key could only have opened a stanza a wanted one already opened. Each
+// try is a post-quantum decapsulation; an up-to-date repository re-sealed
+// by the controller (which holds every key it ever had) would otherwise pay
+// one per key per value.
 func sealedToExactly(enc string, want []crypto.KeyID, ids []*crypto.Identity) bool {
 	hints, err := crypto.KeyIDs(enc)
 	if err != nil || len(want) == 0 || !slices.Equal(sortedUnique(hints), want) {
 		return false
 	}
-	n, opens, err := crypto.SealedTo(enc, ids)
-	if err != nil || n != len(want) {
-		return false
-	}
-	held := map[crypto.KeyID]bool{}
+	var held, others []*crypto.Identity
+	seen := map[crypto.KeyID]bool{}
 	for _, id := range ids {
-		if slices.Contains(want, id.KeyID()) {
-			held[id.KeyID()] = true
+		switch {
+		case seen[id.KeyID()]:
+		case slices.Contains(want, id.KeyID()):
+			held = append(held, id)
+		default:
+			others = append(others, id)
 		}
+		seen[id.KeyID()] = true
 	}
-	opened := map[crypto.KeyID]bool{}
-	for _, o := range opens {
-		if !slices.Contains(want, o) {
-			return false // sealed to a key of ours that is not wanted: an old one
-		}
-		opened[o] = true
+	n, opens, err := crypto.SealedTo(enc, held)
+	if err != nil || n != len(want) || len(opens) != len(held) {
+		return false // a stanza too many or too few, or a wanted key that does not open it
 	}
-	return len(opened) == len(held)
+	if len(held) == n {
+		return true
+	}
+	_, opens, err = crypto.SealedTo(enc, others)
+	return err == nil && len(opens) == 0 // else sealed to a key of ours that is not wanted: an old one
 }
 
 func sortedUnique(ids []crypto.KeyID) []crypto.KeyID {
