@@ -31,7 +31,7 @@ type resealOptions struct {
 	identityFiles []string
 	paths         []string
 
-	concurrency   int
+	concurrency int
 
 	identities []*crypto.Identity
 	progress   *progress
