@@ -52,8 +52,9 @@ func (o *kubeOptions) dryRun(ctx context.Context, ss *v1alpha1.SealedSecret, res
 	}
 	// The webhooks fail open (failurePolicy Ignore), so a controller that is
 	// down lets the dry-run through untouched: the re-seal marker is still
-	// there, and no verification warning came back.
-	if _, marked := obj.Annotations[v1alpha1.AnnotationReseal]; reseal && marked {
+	// there instead of the controller's answer, and no verification warning
+	// came back.
+	if _, answered := obj.Annotations[v1alpha1.AnnotationResealed]; reseal && !answered {
 		return nil, withHint(fmt.Errorf("%s/%s: the controller did not answer the re-seal request", obj.Namespace, obj.Name),
 			"check that seal-controller is running and its webhook is reachable, or re-seal offline with -i")
 	}

@@ -153,13 +153,41 @@ func TestWebhooksOnlyWhenNeeded(t *testing.T) {
 		t.Fatalf("real write with the marker: %d validating and %d mutating calls, want 1 and 0", v, m)
 	}
 
-	// seal reseal: the dry-run carries the marker: both are called.
+	// seal reseal: the dry-run carries the marker: the re-seal webhook is
+	// called; the validating one is not, once the re-seal webhook answered
+	// (it checked every value itself).
 	writeObj(filepath.Join(dir, "good", "good.yaml"), sealedFor(plain, "good"))
 	v, m = callsDuring(t, func() {
 		mustSeal(t, args(flags, "reseal", filepath.Join(dir, "good"))...)
 	})
-	if v != 1 || m != 1 {
-		t.Fatalf("reseal: %d validating and %d mutating calls, want 1 each", v, m)
+	if v != 0 || m != 1 {
+		t.Fatalf("reseal: %d validating and %d mutating calls, want 0 and 1", v, m)
+	}
+	// A re-seal of a value moved to another data key is refused by the
+	// re-seal webhook itself.
+	writeObj(filepath.Join(dir, "bad", "bad.yaml"), bad(plain))
+	v, m = callsDuring(t, func() {
+		_, errOut, code := runSeal(t, args(flags, "reseal", filepath.Join(dir, "bad"))...)
+		if code == 0 || !strings.Contains(errOut, `sealedsecret plain/bad: data key "pass": value is sealed for key "password"`) {
+			t.Fatalf("reseal of a moved value: exit %d, %q", code, errOut)
+		}
+	})
+	if v != 0 || m != 1 {
+		t.Fatalf("refused reseal: %d validating and %d mutating calls, want 0 and 1", v, m)
+	}
+	// A dry-run that claims to have been re-sealed is not validated, and so
+	// seal verify does not report it verified.
+	claimed := bad(plain)
+	claimed.Annotations = map[string]string{v1alpha1.AnnotationResealed: "true"}
+	writeObj(filepath.Join(dir, "claimed", "bad.yaml"), claimed)
+	v, _ = callsDuring(t, func() {
+		out, _, code := runSeal(t, args(flags, "verify", filepath.Join(dir, "claimed"))...)
+		if code != ExitUsage || !strings.Contains(out, "UNCHECKED plain/bad: the controller did not answer") {
+			t.Fatalf("verify of a dry-run claiming a re-seal: exit %d, %q", code, out)
+		}
+	})
+	if v != 0 {
+		t.Fatalf("verify of a dry-run claiming a re-seal: %d validating calls", v)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "good", "good.yaml")); err != nil {
 		t.Fatal(err)

@@ -141,12 +141,12 @@ func Check(ss *v1alpha1.SealedSecret) error {
 // server adds, and its managed fields, which name every data key, label
 // and annotation once more.
 func StoredSize(ss *v1alpha1.SealedSecret) int {
-	// Values of the sealed form are JSON as they are (see verbatim): their
+	// Values of the sealed form are JSON as they are (see Verbatim): their
 	// lengths are added rather than marshalled, which was most of the cost.
 	cp, n := *ss, 0
 	cp.Spec.EncryptedData = make(map[string]string, len(ss.Spec.EncryptedData))
 	for k, v := range ss.Spec.EncryptedData {
-		if verbatim(v) {
+		if Verbatim(v) {
 			cp.Spec.EncryptedData[k], n = "", n+len(v)
 			continue
 		}

@@ -253,7 +253,7 @@ func withPlaceholders(obj runtime.Object) (runtime.Object, placeholders) {
 	var values placeholders
 	data := make(map[string]string, len(ss.Spec.EncryptedData))
 	for k, v := range ss.Spec.EncryptedData {
-		if !verbatim(v) {
+		if !Verbatim(v) {
 			data[k] = v
 			continue
 		}
@@ -295,12 +295,14 @@ func (p placeholders) restore(out []byte) []byte {
 	}
 }
 
-// verbatim reports whether v has the form of a sealed value, which JSON
-// and YAML write as it is: "sealkit:" then only letters, digits and
-// ":,+/=", not ending in ':'. (A ':' is plain in YAML unless a space or
-// the end follows it.)
-func verbatim(v string) bool {
-	if !strings.HasPrefix(v, "sealkit:") || strings.HasSuffix(v, ":") {
+// Verbatim reports whether v has the form of a sealed value, which YAML
+// and JSON write, and read back, as it is: "sealkit:" then only letters,
+// digits and ":,+/=", not ending in ':' (a ':' is plain in YAML unless a
+// space or the end follows it). Such a value may be copied into a manifest
+// without an encoder, and out of one without a parser: most of the bytes
+// of a repository of SealedSecrets are such values.
+func Verbatim[T ~string | ~[]byte](v T) bool {
+	if len(v) < len(verbatimPrefix) || string(v[:len(verbatimPrefix)]) != verbatimPrefix || v[len(v)-1] == ':' {
 		return false
 	}
 	for i := range len(v) {
@@ -311,8 +313,10 @@ func verbatim(v string) bool {
 	return true
 }
 
-// verbatimByte is the set of bytes verbatim allows: it looks at every byte
-// of every value written, so a table.
+const verbatimPrefix = "sealkit:"
+
+// verbatimByte is the set of bytes Verbatim allows: a table, as it looks
+// at every byte of every value.
 var verbatimByte = func() (t [256]bool) {
 	for c := range 256 {
 		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(":,+/=", byte(c)) >= 0

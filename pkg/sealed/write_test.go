@@ -215,14 +215,14 @@ func TestJoinManifestsJSONIsTheEncodersList(t *testing.T) {
 	}
 }
 
-// FuzzVerbatim: a value verbatim accepts is written unchanged by both
-// encoders.
+// FuzzVerbatim: a value Verbatim accepts is written unchanged by both
+// encoders, and read back unchanged from a plain YAML scalar.
 func FuzzVerbatim(f *testing.F) {
 	for _, s := range []string{"sealkit:v1:52011f555e885a36:YWdl+/==", "sealkit:", "sealkit:v1:a:b:", "sealkit:true", "sealkit::", "sealkit:1e3"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		if !verbatim(v) {
+		if !Verbatim(v) {
 			return
 		}
 		y, err := yaml.Marshal(map[string]any{"k": v})
@@ -238,6 +238,11 @@ func FuzzVerbatim(f *testing.F) {
 		}
 		if string(j) != `"`+v+"\"\n" {
 			t.Errorf("JSON writes %q as %q", v, j)
+		}
+		// And reads it back (seal lint takes such values out before parsing).
+		var back map[string]any
+		if err := yaml.Unmarshal([]byte("k: "+v+"\n"), &back); err != nil || back["k"] != v {
+			t.Errorf("YAML reads %q back as %v (%v)", v, back["k"], err)
 		}
 	})
 }

@@ -4,18 +4,22 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -35,6 +39,7 @@ type cluster struct {
 	seal    string
 	flags   []string // --kubeconfig and --controller-namespace
 	metrics string   // the controller's /metrics address
+	pprof   string   // the controller's /debug/pprof address
 	proc    *ctrlproc.Process
 	hook    string // https://127.0.0.1:PORT of the webhook server
 }
@@ -47,13 +52,14 @@ func startCluster(t testing.TB, setup webhookSetup) *cluster {
 	env := testenv.New(t, testenv.Options{})
 	c := &cluster{env: env, admin: newClient(t, env.Config, 0, 0), seal: sealBinary(t)}
 	mkNamespace(t, c.admin, controllerNS)
-	hookPort, metricsPort := freePort(t), freePort(t)
+	hookPort, metricsPort, pprofPort := freePort(t), freePort(t), freePort(t)
 	c.hook = "https://127.0.0.1:" + strconv.Itoa(hookPort)
 	c.metrics = "127.0.0.1:" + strconv.Itoa(metricsPort)
+	c.pprof = "127.0.0.1:" + strconv.Itoa(pprofPort)
 	c.setWebhooks(t, setup)
 	c.proc = ctrlproc.Start(t, env, controllerNS, nil, "--enable-webhooks=true",
 		"--webhook-port="+strconv.Itoa(hookPort), "--webhook-host=127.0.0.1", "--webhook-cert-dir="+t.TempDir(),
-		"--metrics-bind-address="+c.metrics, "--metrics-secure=false")
+		"--metrics-bind-address="+c.metrics, "--metrics-secure=false", "--pprof-bind-address="+c.pprof)
 	c.flags = []string{"--kubeconfig", env.Kubeconfig, "--controller-namespace", controllerNS}
 	dir := t.TempDir()
 	keys := c.fetchKeys(t, dir)
@@ -275,4 +281,114 @@ func writeFile(t testing.TB, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// cpuTimes is the CPU time used so far by this process, each of its
+// children (the control plane, the controller) and its children that have
+// ended (seal, kubectl), by name.
+func cpuTimes(t testing.TB) map[string]time.Duration {
+	t.Helper()
+	out := map[string]time.Duration{}
+	self := os.Getpid()
+	tick := 100.0 // USER_HZ
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ... utime(14) stime(15) cutime(16) cstime(17)
+		s := string(b)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < 0 {
+			continue
+		}
+		comm, f := s[open+1:end], strings.Fields(s[end+2:])
+		if len(f) < 15 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		if pid != self && ppid != self {
+			continue
+		}
+		ticks := func(i int) float64 { v, _ := strconv.ParseFloat(f[i], 64); return v }
+		if pid == self {
+			out["bench (+ ended children)"] = time.Duration((ticks(11) + ticks(12) + ticks(13) + ticks(14)) / tick * float64(time.Second))
+			continue
+		}
+		out[comm] += time.Duration((ticks(11) + ticks(12)) / tick * float64(time.Second))
+	}
+	return out
+}
+
+// cpuDelta describes the CPU time each process used between two cpuTimes.
+func cpuDelta(before, after map[string]time.Duration, n int) string {
+	var parts []string
+	for _, name := range sortedKeys(after) {
+		d := after[name] - before[name]
+		if d > 0 {
+			parts = append(parts, fmt.Sprintf("%s %s (%.2f ms/object)", name, d.Round(10*time.Millisecond), float64(d.Microseconds())/1000/float64(n)))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// profileSeconds is how long profile samples.
+const profileSeconds = 8
+
+// profile saves CPU profiles of kube-apiserver and seal-controller, taken
+// over the next profileSeconds, in dir; the channel closes when both are
+// saved.
+func (c *cluster) profile(t testing.TB, dir string) chan struct{} {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(c.env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		b, err := cs.RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", strconv.Itoa(profileSeconds)).
+			Timeout(time.Minute).DoRaw(context.Background())
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "kube-apiserver.prof"), b, 0o644)
+		}
+		if err != nil {
+			t.Logf("kube-apiserver profile: %v", err)
+		}
+	})
+	wg.Go(func() {
+		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", c.pprof, profileSeconds))
+		if err == nil {
+			defer resp.Body.Close()
+			var b []byte
+			if b, err = io.ReadAll(resp.Body); err == nil {
+				err = os.WriteFile(filepath.Join(dir, "seal-controller.prof"), b, 0o644)
+			}
+		}
+		if err != nil {
+			t.Logf("seal-controller profile: %v", err)
+		}
+	})
+	go func() { wg.Wait(); close(done) }()
+	return done
 }

@@ -18,6 +18,8 @@ var (
 	drillN     = flag.Int("drill-n", 1000, "SealedSecret files in the repository of BenchmarkDrill and BenchmarkApply")
 	drillApply = flag.String("drill-apply", "client", "how the drill applies the repository: kubectl apply client-side (client) or --server-side (server)")
 	applyRound = flag.Int("apply-rounds", 3, "rounds of BenchmarkApply (each applies the repository once per webhook setup)")
+	resealConc = flag.String("reseal-concurrency", "1,4,16,32", "the --concurrency values BenchmarkResealOnline tries")
+	profileDir = flag.String("reseal-profile", "", "BenchmarkResealOnline: save CPU profiles of kube-apiserver, seal-controller and seal (the last --concurrency) in this directory")
 )
 
 // drillNS is the namespace of the drill's repository.
@@ -76,7 +78,9 @@ func BenchmarkDrill(b *testing.B) {
 	if newKey.KeyID() == old.KeyID() {
 		t.Fatalf("rotate: the active key is still %s\n%s", old.KeyID(), out)
 	}
+	cpu := cpuTimes(t)
 	took, out = c.must(t, "reseal", repo)
+	resealCPU := cpuDelta(cpu, cpuTimes(t), *drillN)
 	if want := fmt.Sprintf("resealed %d values in %d objects, %d files changed", *drillN*cliValues, *drillN, *drillN); !strings.HasPrefix(out, want) {
 		t.Fatalf("reseal: %s, want %s…", out, want)
 	}
@@ -96,7 +100,7 @@ func BenchmarkDrill(b *testing.B) {
 		fmt.Fprintf(&tb, "%d. %-45s %8s\n", i+1, s.name, s.took.Round(time.Millisecond))
 	}
 	fmt.Fprintf(&tb, "   %-45s %8s\n", "total", total.Round(time.Millisecond))
-	fmt.Fprintf(&tb, "   seal reseal online: %.0f SealedSecrets/s\n", float64(*drillN)/steps[1].took.Seconds())
+	fmt.Fprintf(&tb, "   seal reseal online: %.0f SealedSecrets/s; CPU time meanwhile: %s\n", float64(*drillN)/steps[1].took.Seconds(), resealCPU)
 	fmt.Print(tb.String())
 }
 
@@ -180,4 +184,47 @@ func (c *cluster) waitCABundle(t testing.TB) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+}
+
+// BenchmarkResealOnline re-seals a repository of -drill-n SealedSecret
+// files (applied, so every dry-run is an update) through the webhook with
+// each --concurrency in -reseal-concurrency, on a fresh copy each time,
+// and gives the CPU time each process used meanwhile.
+func BenchmarkResealOnline(b *testing.B) {
+	t := testing.TB(b)
+	c := startCluster(t, webhooksShipped)
+	c.namespace(t, drillNS, nil)
+	dir := t.TempDir()
+	key := activeKey(t, c.fetchKeys(t, dir))
+	master := filepath.Join(dir, "master")
+	if _, err := repofixture.WriteSealedRepo(master, *drillN, cliValues, drillNS, []*crypto.Recipient{key}); err != nil {
+		t.Fatal(err)
+	}
+	c.kubectl(t, "apply", "--server-side", "-R", "-f", master)
+	c.must(t, "keys", "rotate")
+	var tb strings.Builder
+	fmt.Fprintf(&tb, "seal reseal (online) of %d applied SealedSecrets of %d values\n", *drillN, cliValues)
+	for _, conc := range strings.Split(*resealConc, ",") {
+		repo := filepath.Join(dir, "repo-"+conc)
+		if out, err := exec.Command("cp", "-r", master, repo).CombinedOutput(); err != nil {
+			t.Fatalf("copying the repository: %v\n%s", err, out)
+		}
+		load, cpu := loadAverage(), cpuTimes(t)
+		args := []string{"reseal", "--concurrency", conc, repo}
+		var profiled chan struct{}
+		if *profileDir != "" {
+			profiled = c.profile(t, *profileDir)
+			t.Setenv("SEAL_CPUPROFILE", filepath.Join(*profileDir, "seal.prof"))
+		}
+		took, out := c.must(t, args...)
+		if profiled != nil {
+			<-profiled
+		}
+		if want := fmt.Sprintf("resealed %d values", *drillN*cliValues); !strings.HasPrefix(out, want) {
+			t.Fatalf("reseal: %s", out)
+		}
+		fmt.Fprintf(&tb, "--concurrency %-3s %8s %5.0f objects/s (load %s); CPU: %s\n", conc, took.Round(time.Millisecond),
+			float64(*drillN)/took.Seconds(), load, cpuDelta(cpu, cpuTimes(t), *drillN))
+	}
+	fmt.Print(tb.String())
 }

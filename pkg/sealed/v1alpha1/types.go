@@ -24,6 +24,11 @@ const (
 	// AnnotationReseal, set to "true" on a server-side dry-run, asks the
 	// controller's mutating webhook to re-seal the values to the newest key.
 	AnnotationReseal = "sealkit.dev/reseal"
+	// AnnotationResealed is what the mutating webhook puts in place of
+	// AnnotationReseal on the dry-run it answered: the validating webhook
+	// is not called for it (manifests/webhook), since every value was
+	// just opened, checked and re-sealed by the controller itself.
+	AnnotationResealed = "sealkit.dev/resealed"
 )
 
 // WarningVerified is the admission warning seal-controller's validating
