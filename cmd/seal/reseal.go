@@ -135,7 +135,9 @@ func (o *resealOptions) Run() error {
 	}
 	ctx, cancel := kubeContext()
 	defer cancel()
-	workers := parallel.Workers()
+	// Offline the work is CPU, and waiting for files to be synced to disk:
+	// twice as many workers as cores keep the cores busy meanwhile.
+	workers := 2 * parallel.Workers()
 	if len(o.identityFiles) > 0 {
 		if o.identities, err = readIdentityFiles(o.Streams, o.identityFiles); err != nil {
 			return err
@@ -216,8 +218,8 @@ type fileJob struct {
 
 // fileEdit is what re-sealing a file's objects came to.
 type fileEdit struct {
-	out     []byte // the file with the changed values, when it changes
-	err     error  // why it cannot be changed in place
+	err      error // why it cannot be changed in place
+	writeErr error // why writing it failed
 	values  int
 	objects int // objects whose values changed
 	failed  int // objects that could not be re-sealed
@@ -251,8 +253,11 @@ func (o *resealOptions) jobs(files []*manifestFile) ([]*resealJob, error) {
 }
 
 // work re-seals the object of j. Whichever worker re-seals the last
-// object of a file not yet done also edits the file (in memory): edits run
-// on all cores too, and the emitter only writes.
+// object of a file not yet done also edits and writes the file: edits and
+// writes (each synced to disk) run in parallel too, and the emitter only
+// reports and counts. A write that fails stops the command once the
+// emitter reaches it; files after it may have been written meanwhile,
+// each atomically and completely.
 func (o *resealOptions) work(ctx context.Context, j *resealJob) {
 	j.result.changed, j.result.err = o.resealObject(ctx, j.doc.obj, recipientsOf(j.file.to))
 	if j.file.remaining.Add(-1) == 0 {
@@ -289,7 +294,10 @@ func (o *resealOptions) editFile(fj *fileJob) fileEdit {
 		e.by = append(e.by, sealedBy{s.recipient.KeyID(), s.origin})
 	}
 	e.values = len(changes)
-	e.out, e.err = manifest.ApplyRead(fj.f.data, jsonOfDocuments(fj.f.docs), changes)
+	out, err := manifest.ApplyRead(fj.f.data, jsonOfDocuments(fj.f.docs), changes)
+	if e.err = err; err == nil {
+		e.writeErr = atomicfile.WriteFile(fj.f.path, out, filePerm(fj.f.path))
+	}
 	return e
 }
 
@@ -305,9 +313,9 @@ func jsonOfDocuments(docs []sealed.Document) map[int][]byte {
 	return read
 }
 
-// finishFile writes the file of fj if it changed, and counts it. Failures
-// (an object, or a file that cannot be changed in place) are reported and
-// counted; only I/O errors are returned.
+// finishFile reports and counts the file of fj. Failures (an object, or a
+// file that cannot be changed in place) are reported and counted; only a
+// failed write is returned.
 func (o *resealOptions) finishFile(fj *fileJob, st *resealStats) error {
 	e, f := &fj.edit, fj.f
 	st.failed += e.failed
@@ -323,8 +331,8 @@ func (o *resealOptions) finishFile(fj *fileJob, st *resealStats) error {
 			"the file was left as it was; write each value as a plain or quoted scalar directly under spec.encryptedData"), "")
 		return nil
 	}
-	if err := atomicfile.WriteFile(f.path, e.out, filePerm(f.path)); err != nil {
-		return err
+	if e.writeErr != nil {
+		return e.writeErr
 	}
 	st.record(e.by)
 	st.values += e.values
