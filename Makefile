@@ -5,8 +5,10 @@ SHELL := /usr/bin/env bash
 
 GO        ?= go
 BIN       := $(CURDIR)/bin
-VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -X main.version=$(VERSION)
+# The version seal and seal-controller report: the git tag, else a Go
+# pseudo-version of the commit (hack/version.sh).
+VERSION   ?= $(shell hack/version.sh)
+LDFLAGS   := -X github.com/sealkit/sealkit/internal/version.version=$(VERSION)
 # Builds etcd, kube-apiserver and kubectl from source, once, and prints where they are.
 ASSETS_CMD := hack/build-assets.sh
 # Recipe prefix exporting KUBEBUILDER_ASSETS. A bare assignment, not `export X=$(...)`,
@@ -25,6 +27,14 @@ build: ## Build bin/seal and bin/seal-controller
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/seal ./cmd/seal
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/seal-controller ./cmd/controller
 
+.PHONY: image
+image: ## Build the seal-controller image (linux/amd64+arm64) into dist/: OCI layout, oci-archive, docker tarballs, SBOMs
+	$(GO) run ./hack/release image
+
+.PHONY: release
+release: ## Build a release into dist/: seal archives, image, install.yaml, SBOMs, krew manifest, SHA256SUMS
+	$(GO) run ./hack/release release
+
 .PHONY: envtest-assets
 envtest-assets: ## Build etcd, kube-apiserver and kubectl from source (cached outside the repo)
 	@$(ASSETS_CMD)
@@ -35,6 +45,7 @@ kubeseal: ## Build Bitnami's kubeseal and controller from source (cached outside
 
 .PHONY: test
 test: ## Run every test, including those against a real kube-apiserver (the command CI runs)
+	@hack/install-podman.sh # podman and runc for test/image, from Debian's packages when missing
 	@$(WITH_ASSETS) $(WITH_KUBESEAL) \
 	echo "using control plane binaries in $$KUBEBUILDER_ASSETS"; \
 	$(GO) vet ./...; \
@@ -86,4 +97,4 @@ demo: ## The end-to-end demo: local cluster, controller, seal, rotate, reseal, l
 
 .PHONY: clean
 clean: ## Remove build output
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist

@@ -2,6 +2,9 @@
 # Regenerates the code and manifests derived from the API types:
 #   pkg/sealed/v1alpha1/zz_generated.deepcopy.go  (controller-gen object)
 #   manifests/crd/sealkit.dev_sealedsecrets.yaml   (controller-gen crd)
+#   manifests/rbac/role.yaml                       (controller-gen rbac)
+#   charts/sealkit/files/                          (copies the chart renders:
+#       the CRD, the RBAC, the user roles, the alert rules and the dashboard)
 #
 # controller-gen is built from the pinned tool module hack/tools, so every
 # checkout generates byte-identical output.
@@ -38,3 +41,15 @@ cd "$root"
 "$bin" rbac:roleName=seal-controller-cluster \
 	paths="./internal/controller;./internal/webhookcert/..." \
 	output:rbac:artifacts:config=manifests/rbac/cluster
+
+# The Helm chart cannot read files outside its directory: it renders copies of
+# the generated CRD and roles and of the monitoring assets, so the chart and
+# the kustomize base never disagree on them (test/install compares both).
+files=charts/sealkit/files
+mkdir -p "$files"
+cp manifests/crd/sealkit.dev_sealedsecrets.yaml "$files/crd.yaml"
+cp manifests/rbac/role.yaml "$files/role.yaml"
+cp manifests/rbac/cluster/role.yaml "$files/role-cluster.yaml"
+cp manifests/rbac_bindings.yaml manifests/keyring_rbac.yaml manifests/metrics_rbac.yaml manifests/user_roles.yaml "$files/"
+cp manifests/monitoring/prometheusrule.yaml "$files/prometheusrule.yaml"
+cp manifests/monitoring/grafana-dashboard.json "$files/grafana-dashboard.json"

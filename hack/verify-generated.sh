@@ -18,6 +18,7 @@ generated=(
 	manifests/crd
 	manifests/rbac/role.yaml
 	manifests/rbac/cluster/role.yaml
+	charts/sealkit/files
 )
 
 for g in "${generated[@]}"; do

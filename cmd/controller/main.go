@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -23,12 +24,11 @@ import (
 	"github.com/sealkit/sealkit/internal/controller/reconciler"
 	"github.com/sealkit/sealkit/internal/controller/webhooks"
 	"github.com/sealkit/sealkit/internal/memlimit"
+	"github.com/sealkit/sealkit/internal/version"
 	"github.com/sealkit/sealkit/internal/webhookcert"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
 )
-
-var version = "dev"
 
 func main() {
 	if err := run(); err != nil {
@@ -96,7 +96,8 @@ func run() error {
 	printVersion := fs.Bool("version", false, "print the version and exit")
 	flag.Parse()
 	if *printVersion {
-		fmt.Println(version)
+		// The same version as `seal --version` of the same build.
+		fmt.Printf("seal-controller %s (%s, %s/%s)\n", version.String(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return nil
 	}
 	if fs.NArg() > 0 {
@@ -146,7 +147,7 @@ func run() error {
 			return err
 		}
 	}
-	ctrl.Log.Info("starting seal-controller", "version", version, "namespace", mo.Namespace, "watchNamespaces", mo.WatchNamespaces)
+	ctrl.Log.Info("starting seal-controller", "version", version.String(), "namespace", mo.Namespace, "watchNamespaces", mo.WatchNamespaces)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sealkit/sealkit/internal/version"
 	"github.com/sealkit/sealkit/pkg/lint"
 )
 
@@ -119,7 +120,7 @@ func (o *lintOptions) Run() error {
 		Exclude:      o.exclude,
 		Workers:      o.workers,
 	})
-	if werr := lint.Write(o.Out, res, lint.WriteOptions{Format: o.format, Version: buildVersion(), Err: err}); werr != nil {
+	if werr := lint.Write(o.Out, res, lint.WriteOptions{Format: o.format, Version: version.String(), Err: err}); werr != nil {
 		return &cliError{code: ExitUsage, err: werr}
 	}
 	if n := res.KeyChecksNote(); n != "" {

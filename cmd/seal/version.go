@@ -3,14 +3,11 @@ package main
 import (
 	"fmt"
 	"runtime"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
-)
 
-// version is set at build time: -ldflags "-X main.version=v1.2.3". When it
-// is empty, the module version and VCS revision from the build info are used.
-var version string
+	"github.com/sealkit/sealkit/internal/version"
+)
 
 func newVersionCmd(s Streams) *cobra.Command {
 	return &cobra.Command{
@@ -18,40 +15,14 @@ func newVersionCmd(s Streams) *cobra.Command {
 		Short: "Print the version of seal",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			_, err := fmt.Fprintf(s.Out, "seal %s (%s, %s/%s)\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			_, err := fmt.Fprintln(s.Out, versionLine())
 			return runtimeError(err)
 		},
 	}
 }
 
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "(unknown)"
-	}
-	v := info.Main.Version
-	if v == "" {
-		v = "(devel)"
-	}
-	var rev, dirty string
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = "-dirty"
-			}
-		}
-	}
-	if rev != "" && v == "(devel)" {
-		if len(rev) > 12 {
-			rev = rev[:12]
-		}
-		v += " " + rev + dirty
-	}
-	return v
+// versionLine is what `seal version` and `seal --version` print; the version
+// is the one seal-controller --version prints for the same build.
+func versionLine() string {
+	return fmt.Sprintf("seal %s (%s, %s/%s)", version.String(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
