@@ -351,3 +351,18 @@ func TestChartOptionalParts(t *testing.T) {
 		t.Errorf("a bad digest: %v", err)
 	}
 }
+
+// TestChartValidateWrites: webhook.validateWrites.namespaceSelector is the
+// selector of the webhook that validates real writes; {} selects every
+// namespace.
+func TestChartValidateWrites(t *testing.T) {
+	objs := mustRender(t, map[string]any{"webhook": map[string]any{"validateWrites": map[string]any{"namespaceSelector": map[string]any{}}}})
+	hooks, _, _ := unstructured.NestedSlice(find(objs, "ValidatingWebhookConfiguration", "seal-controller").Object, "webhooks")
+	if len(hooks) != 2 {
+		t.Fatalf("%d validating webhooks, want 2", len(hooks))
+	}
+	w := hooks[1].(map[string]any)
+	if sel, ok := w["namespaceSelector"].(map[string]any); w["name"] != "validate.sealedsecrets.sealkit.dev" || !ok || len(sel) != 0 {
+		t.Errorf("webhook %v: namespaceSelector %v, want {}", w["name"], w["namespaceSelector"])
+	}
+}
