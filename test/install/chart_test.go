@@ -352,11 +352,11 @@ func TestChartOptionalParts(t *testing.T) {
 	}
 }
 
-// TestChartValidateWrites: webhook.validateWrites.namespaceSelector is the
-// selector of the webhook that validates real writes; {} selects every
-// namespace.
+// TestChartValidateWrites: webhook.validateWrites says where the webhook
+// that validates real writes is called: labelled namespaces by default,
+// every namespace with "all"; anything else is refused.
 func TestChartValidateWrites(t *testing.T) {
-	objs := mustRender(t, map[string]any{"webhook": map[string]any{"validateWrites": map[string]any{"namespaceSelector": map[string]any{}}}})
+	objs := mustRender(t, map[string]any{"webhook": map[string]any{"validateWrites": "all"}})
 	hooks, _, _ := unstructured.NestedSlice(find(objs, "ValidatingWebhookConfiguration", "seal-controller").Object, "webhooks")
 	if len(hooks) != 2 {
 		t.Fatalf("%d validating webhooks, want 2", len(hooks))
@@ -364,5 +364,8 @@ func TestChartValidateWrites(t *testing.T) {
 	w := hooks[1].(map[string]any)
 	if sel, ok := w["namespaceSelector"].(map[string]any); w["name"] != "validate.sealedsecrets.sealkit.dev" || !ok || len(sel) != 0 {
 		t.Errorf("webhook %v: namespaceSelector %v, want {}", w["name"], w["namespaceSelector"])
+	}
+	if _, err := render(t, map[string]any{"webhook": map[string]any{"validateWrites": "some"}}); err == nil || !strings.Contains(err.Error(), "want labelled or all") {
+		t.Errorf("validateWrites: some: %v", err)
 	}
 }
