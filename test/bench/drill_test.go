@@ -16,7 +16,7 @@ import (
 
 var (
 	drillN     = flag.Int("drill-n", 1000, "SealedSecret files in the repository of BenchmarkDrill and BenchmarkApply")
-	drillApply = flag.String("drill-apply", "client", "how the drill applies the repository: kubectl apply client-side (client) or --server-side (server)")
+	drillApply = flag.String("drill-apply", "server", "how the drill applies the repository: kubectl apply --server-side (server, as Flux applies) or client-side (client)")
 	applyRound = flag.Int("apply-rounds", 3, "rounds of BenchmarkApply (each applies the repository once per webhook setup)")
 	resealConc = flag.String("reseal-concurrency", "1,4,16,32", "the --concurrency values BenchmarkResealOnline tries")
 	profileDir = flag.String("reseal-profile", "", "BenchmarkResealOnline: save CPU profiles of kube-apiserver, seal-controller and seal (the last --concurrency) in this directory")
