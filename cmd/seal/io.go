@@ -163,6 +163,12 @@ func (o *outputOptions) write(out io.Writer, objs []runtime.Object, perm os.File
 	if firstErr != nil {
 		return firstErr
 	}
+	return o.writeRendered(out, docs, perm)
+}
+
+// writeRendered writes objects sealed.RenderManifest rendered in o.format,
+// as write does.
+func (o *outputOptions) writeRendered(out io.Writer, docs [][]byte, perm os.FileMode) error {
 	var buf bytes.Buffer
 	if err := sealed.JoinManifests(&buf, docs, o.format); err != nil {
 		return fmt.Errorf("writing manifests: %w", err)

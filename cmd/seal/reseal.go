@@ -220,10 +220,10 @@ type fileJob struct {
 type fileEdit struct {
 	err      error // why it cannot be changed in place
 	writeErr error // why writing it failed
-	values  int
-	objects int // objects whose values changed
-	failed  int // objects that could not be re-sealed
-	by      []sealedBy
+	values   int
+	objects  int // objects whose values changed
+	failed   int // objects that could not be re-sealed
+	by       []sealedBy
 }
 
 // jobs lists the objects of files in order. Offline, whom each file's

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/sealkit/sealkit/internal/parallel"
 	"github.com/sealkit/sealkit/pkg/crypto"
@@ -213,16 +212,37 @@ func (o *sealingOptions) prepare(s sourced) error {
 // error in input order stops it before anything is written, as a loop
 // would.
 func (o *sealingOptions) seal(secrets []sourced) ([]*v1alpha1.SealedSecret, error) {
-	out := make([]*v1alpha1.SealedSecret, 0, len(secrets))
+	results, err := o.sealAll(secrets, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*v1alpha1.SealedSecret, len(results))
+	for i, r := range results {
+		out[i] = r.ss
+	}
+	return out, nil
+}
+
+// sealAll is seal, also rendering each SealedSecret as -o says when render
+// is set: sealing and rendering one Secret is one step, so both cores stay
+// busy to the end.
+func (o *sealingOptions) sealAll(secrets []sourced, render bool) ([]sealResult, error) {
+	out := make([]sealResult, 0, len(secrets))
 	var firstErr error
 	parallel.Ordered(len(secrets), 0, func(i int) sealResult {
-		return o.sealOne(secrets[i])
+		r := o.sealOne(secrets[i])
+		if r.err == nil && render {
+			if r.doc, r.err = sealed.RenderManifest(r.ss, o.output.format); r.err != nil {
+				r.err = fmt.Errorf("writing manifests: object %d: %w", i+1, r.err)
+			}
+		}
+		return r
 	}, func(_ int, r sealResult) bool {
 		if r.err != nil {
 			firstErr = r.err
 			return false
 		}
-		out = append(out, r.ss)
+		out = append(out, r)
 		return true
 	})
 	if firstErr != nil {
@@ -233,6 +253,7 @@ func (o *sealingOptions) seal(secrets []sourced) ([]*v1alpha1.SealedSecret, erro
 
 type sealResult struct {
 	ss  *v1alpha1.SealedSecret
+	doc []byte // rendered, when asked
 	err error
 }
 
@@ -263,16 +284,16 @@ func (o *sealingOptions) sealAndWrite(st Streams, secrets []sourced) error {
 		return o.merge(secrets, st.ErrOut)
 	}
 	o.defaultNamespaces(secrets, st.ErrOut)
-	sealedObjs, err := o.seal(secrets)
+	results, err := o.sealAll(secrets, true)
 	if err != nil {
 		return err
 	}
-	objs := make([]runtime.Object, len(sealedObjs))
-	for i, ss := range sealedObjs {
-		objs[i] = ss
-		warnSize(st.ErrOut, ss)
+	docs := make([][]byte, len(results))
+	for i, r := range results {
+		docs[i] = r.doc
+		warnSize(st.ErrOut, r.ss)
 	}
-	return o.output.write(st.Out, objs, 0o644)
+	return o.output.writeRendered(st.Out, docs, 0o644)
 }
 
 // warnSize says when an object is too large for a client-side kubectl
