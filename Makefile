@@ -102,8 +102,20 @@ lint: ## Run golangci-lint (built from the pinned tool module hack/lint)
 	$(BIN)/golangci-lint run ./...
 
 .PHONY: bench
-bench: ## Run the crypto and sealing benchmarks
+bench: ## Crypto, sealing and lint benchmarks; seal against Bitnami's kubeseal (built from source); offline reseal
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+	@SEALKIT_KUBESEAL_DIR="$$(hack/build-kubeseal.sh kubeseal | tail -n 1)"; export SEALKIT_KUBESEAL_DIR; \
+	$(GO) test -count=1 -timeout 30m -run '^$$' -bench 'BenchmarkSealCLI|BenchmarkResealOffline' -benchtime 1x ./test/bench
+
+.PHONY: bench-online
+bench-online: ## seal reseal through the webhook, and kubectl apply with and without the webhooks, on a local control plane
+	@$(WITH_ASSETS) \
+	$(GO) test -count=1 -timeout 60m -run '^$$' -bench 'BenchmarkResealOnline|BenchmarkApply' -benchtime 1x ./test/bench
+
+.PHONY: drill
+drill: ## The compromised-key drill (rotate, reseal, apply, wait, retire) on 1,000 files, each step timed
+	@$(WITH_ASSETS) \
+	$(GO) test -count=1 -timeout 30m -run '^$$' -bench BenchmarkDrill -benchtime 1x ./test/bench
 
 .PHONY: bench-controller
 bench-controller: ## Measure the controller against a plain client on a real API server

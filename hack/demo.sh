@@ -211,6 +211,8 @@ patches:
     patch: |
       - {op: remove, path: /webhooks/0/clientConfig/service}
       - {op: add, path: /webhooks/0/clientConfig/url, value: "https://127.0.0.1:$webhook_port/validate-sealkit-dev-v1alpha1-sealedsecret"}
+      - {op: remove, path: /webhooks/1/clientConfig/service}
+      - {op: add, path: /webhooks/1/clientConfig/url, value: "https://127.0.0.1:$webhook_port/validate-sealkit-dev-v1alpha1-sealedsecret"}
   - target: {kind: MutatingWebhookConfiguration, name: seal-controller}
     patch: |
       - {op: remove, path: /webhooks/0/clientConfig/service}

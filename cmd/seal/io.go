@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/sealkit/sealkit/internal/atomicfile"
+	"github.com/sealkit/sealkit/internal/parallel"
 	"github.com/sealkit/sealkit/pkg/sealed"
 )
 
@@ -142,14 +143,42 @@ func (o *outputOptions) complete(cmd *cobra.Command) error {
 	return nil
 }
 
-// write renders every object first, so that nothing is written unless all
-// of it is ready, then writes stdout or the file (atomically, with perm).
+// write renders every object first (on all cores), so that nothing is
+// written unless all of it is ready, then writes stdout or the file
+// (atomically, with perm).
 func (o *outputOptions) write(out io.Writer, objs []runtime.Object, perm os.FileMode) error {
+	docs := make([][]byte, 0, len(objs))
+	var firstErr error
+	parallel.Ordered(len(objs), 0, func(i int) rendered {
+		doc, err := sealed.RenderManifest(objs[i], o.format)
+		if err != nil {
+			err = fmt.Errorf("writing manifests: object %d: %w", i+1, err)
+		}
+		return rendered{doc, err}
+	}, func(_ int, r rendered) bool {
+		firstErr = r.err
+		docs = append(docs, r.doc)
+		return r.err == nil
+	})
+	if firstErr != nil {
+		return firstErr
+	}
+	return o.writeRendered(out, docs, perm)
+}
+
+// writeRendered writes objects sealed.RenderManifest rendered in o.format,
+// as write does.
+func (o *outputOptions) writeRendered(out io.Writer, docs [][]byte, perm os.FileMode) error {
 	var buf bytes.Buffer
-	if err := sealed.WriteManifests(&buf, objs, o.format); err != nil {
+	if err := sealed.JoinManifests(&buf, docs, o.format); err != nil {
 		return fmt.Errorf("writing manifests: %w", err)
 	}
 	return writeOutput(out, o.file, buf.Bytes(), perm)
+}
+
+type rendered struct {
+	doc []byte
+	err error
 }
 
 // writeOutput writes data to out, or, unless file is "" or "-", to file

@@ -26,6 +26,15 @@ const defaultControllerName = "seal-controller"
 // default of --request-timeout.
 const kubeRequestTimeout = 30 * time.Second
 
+// clientQPS and clientBurst bound the requests seal makes per second (the
+// client-side rate limit): above the 200 objects a second verify and
+// reseal aim for, well under what an API server's fairness limits let one
+// user have.
+const (
+	clientQPS   = 400
+	clientBurst = 400
+)
+
 // kubeOptions are the flags that reach a cluster, as kubectl has them:
 // --kubeconfig (else $KUBECONFIG, else ~/.kube/config), client-go's
 // override flags (--context, --cluster, --user, --as, --as-group, --server,
@@ -39,6 +48,8 @@ type kubeOptions struct {
 
 	// Resolved by connect.
 	client client.Client
+	// versions, when listed, spare dry-runs of existing objects a create.
+	versions versions
 	// defaultNS is -n, else the kubeconfig context's namespace, else
 	// "default".
 	defaultNS string
@@ -113,9 +124,10 @@ func (o *kubeOptions) restConfig() (*rest.Config, error) {
 		o.defaultNS = defaultNamespace
 	}
 	cfg = rest.CopyConfig(cfg)
-	// Verify and re-seal send one request per object; a whole repository
-	// should not crawl at client-go's default 5 requests per second.
-	cfg.QPS, cfg.Burst = 50, 100
+	// Verify and re-seal send a request per object, --concurrency at once;
+	// a repository of thousands should not crawl at client-go's default 5
+	// requests per second. The limit holds for all of them together.
+	cfg.QPS, cfg.Burst = clientQPS, clientBurst
 	cfg.UserAgent = "seal"
 	cfg.WarningHandlerWithContext = sinkWarnings{}
 	return cfg, nil

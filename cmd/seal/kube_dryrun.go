@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/spf13/pflag"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
@@ -58,21 +62,13 @@ func (o *kubeOptions) dryRunMarked(ctx context.Context, ss *v1alpha1.SealedSecre
 		}
 		obj.Annotations[marker] = value
 	}
-	err = c.Create(ctx, obj, client.DryRunAll)
-	if apierrors.IsAlreadyExists(err) {
-		var cur v1alpha1.SealedSecret
-		if err = c.Get(ctx, client.ObjectKeyFromObject(obj), &cur); err == nil {
-			obj.ResourceVersion = cur.ResourceVersion
-			err = c.Update(ctx, obj, client.DryRunAll)
-		}
-	}
-	if err != nil {
+	if err = o.submit(ctx, c, obj); err != nil {
 		return nil, kubeError(admissionError(err))
 	}
 	// The webhooks fail open (failurePolicy Ignore), so a controller that is
-	// down lets the dry-run through untouched: the re-seal marker is still
-	// there, and no verification warning came back.
-	if _, marked := obj.Annotations[marker]; reseal && marked {
+	// down lets the dry-run through untouched: the marker is still there,
+	// and no answer came back.
+	if reseal && !answered(obj, marker) {
 		return nil, withHint(fmt.Errorf("%s/%s: %w the %s request", obj.Namespace, obj.Name, errUnanswered, requestName(marker)),
 			"check that seal-controller is running and its webhook is reachable, or re-seal offline with -i")
 	}
@@ -86,6 +82,45 @@ func (o *kubeOptions) dryRunMarked(ctx context.Context, ss *v1alpha1.SealedSecre
 
 // errUnanswered: a marked dry-run came back unprocessed.
 var errUnanswered = errors.New("the controller did not answer")
+
+// answered reports whether the mutating webhook answered a dry-run marked
+// with marker: a re-seal answer carries AnnotationResealed (which spares
+// it the validating webhook), a migration answer comes back without its
+// marker (and is then validated as any SealedSecret).
+func answered(obj *v1alpha1.SealedSecret, marker string) bool {
+	if marker == v1alpha1.AnnotationReseal {
+		_, ok := obj.Annotations[v1alpha1.AnnotationResealed]
+		return ok
+	}
+	_, marked := obj.Annotations[marker]
+	return !marked
+}
+
+// submit sends obj as a dry-run: an update of the version listed when the
+// object exists, else a create, turned into an update of the current
+// version when the object turns out to exist (or a stale version into
+// a create).
+func (o *kubeOptions) submit(ctx context.Context, c client.Client, obj *v1alpha1.SealedSecret) error {
+	key := client.ObjectKeyFromObject(obj)
+	if rv, ok := o.versions.rv[key]; ok {
+		obj.ResourceVersion = rv
+		err := c.Update(ctx, obj, client.DryRunAll)
+		if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
+			return err
+		}
+		obj.ResourceVersion = ""
+	}
+	err := c.Create(ctx, obj, client.DryRunAll)
+	if !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	var cur v1alpha1.SealedSecret
+	if err := c.Get(ctx, key, &cur); err != nil {
+		return err
+	}
+	obj.ResourceVersion = cur.ResourceVersion
+	return c.Update(ctx, obj, client.DryRunAll)
+}
 
 // errNoAnswer: the API server admitted a verify dry-run that
 // seal-controller's webhook did not check.
@@ -162,4 +197,75 @@ func requestName(marker string) string {
 		return "migrate"
 	}
 	return "re-seal"
+}
+
+// defaultConcurrency is how many dry-runs verify and reseal have under way
+// at once: enough to keep a round trip through the webhook from being the
+// bound, few enough for the API server's fairness limits (a user's
+// requests share a priority level's seats).
+const defaultConcurrency = 16
+
+// addConcurrencyFlag adds --concurrency, the bound on dry-runs under way.
+func addConcurrencyFlag(fs *pflag.FlagSet, p *int, what string) {
+	fs.IntVar(p, "concurrency", defaultConcurrency, fmt.Sprintf("how many objects to %s at once through the API server (`N` dry-runs under way; requests stay within seal's client rate limit)", what))
+	markKubeFlag(fs.Lookup("concurrency"))
+}
+
+func validateConcurrency(n int) error {
+	if n < 1 {
+		return usageErrorf("--concurrency %d: want at least 1", n)
+	}
+	return nil
+}
+
+// versions are the resourceVersions of the SealedSecrets that exist in the
+// namespaces listed, by namespace/name: a dry-run of an object that exists
+// is then one update, rather than a create refused, a get and an update.
+type versions struct {
+	listed map[string]bool
+	rv     map[types.NamespacedName]string
+}
+
+// listVersions lists the SealedSecrets' metadata in each namespace, in
+// pages. A namespace that cannot be listed (RBAC may allow create but not
+// list) is left out: its objects take the create-first path.
+func (o *kubeOptions) listVersions(ctx context.Context, namespaces []string) {
+	o.versions = versions{listed: map[string]bool{}, rv: map[types.NamespacedName]string{}}
+	for _, ns := range namespaces {
+		list := &metav1.PartialObjectMetadataList{}
+		list.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("SealedSecretList"))
+		opts := []client.ListOption{client.InNamespace(ns), client.Limit(500)}
+		ok := true
+		for {
+			if err := o.client.List(ctx, list, opts...); err != nil {
+				ok = false
+				break
+			}
+			for _, item := range list.Items {
+				o.versions.rv[types.NamespacedName{Namespace: ns, Name: item.Name}] = item.ResourceVersion
+			}
+			if list.Continue == "" {
+				break
+			}
+			opts = []client.ListOption{client.InNamespace(ns), client.Limit(500), client.Continue(list.Continue)}
+		}
+		if ok {
+			o.versions.listed[ns] = true
+		}
+	}
+}
+
+// namespacesOf are the namespaces of the SealedSecrets of files, sorted.
+func namespacesOf(files []*manifestFile, defaultNS string) []string {
+	seen := map[string]bool{}
+	for _, f := range files {
+		for _, d := range f.sealed {
+			ns := d.obj.Namespace
+			if ns == "" {
+				ns = defaultNS
+			}
+			seen[ns] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }

@@ -8,12 +8,14 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/sealkit/sealkit/internal/atomicfile"
 	"github.com/sealkit/sealkit/internal/manifest"
+	"github.com/sealkit/sealkit/internal/parallel"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/repoconfig"
 	"github.com/sealkit/sealkit/pkg/sealed"
@@ -29,8 +31,12 @@ type resealOptions struct {
 	identityFiles []string
 	paths         []string
 
+	concurrency int
+
 	identities []*crypto.Identity
 	progress   *progress
+	// controller says who chose the keys of an online re-seal.
+	controller string
 	// keyrings caches the keyring files read, by path.
 	keyrings map[string]loadedKeyring
 }
@@ -66,6 +72,7 @@ recipients either way.`,
 	fs.StringArrayVarP(&o.identityFiles, "identity", "i", nil, "re-seal offline, opening values with this age identity `FILE` (repeatable)")
 	o.recipients.addFlags(fs)
 	o.kube.addFlags(fs, true)
+	addConcurrencyFlag(fs, &o.concurrency, "re-seal")
 	return cmd
 }
 
@@ -77,6 +84,9 @@ func (o *resealOptions) Complete(_ *cobra.Command, args []string) error {
 
 // Validate refuses recipients without -i: online, the controller decides.
 func (o *resealOptions) Validate() error {
+	if err := validateConcurrency(o.concurrency); err != nil {
+		return err
+	}
 	if len(o.identityFiles) == 0 && len(o.recipients.keyFiles)+len(o.recipients.recipients) > 0 {
 		return withHint(usageErrorf("--keys and --recipient need -i: online, seal-controller re-seals to its active key and recovery recipients"),
 			"give -i IDENTITY_FILE to re-seal offline")
@@ -109,8 +119,10 @@ func (st *resealStats) record(keys []sealedBy) {
 	}
 }
 
-// Run re-seals file by file; a file with an object that fails is left as
-// it was, and the others are still done.
+// Run re-seals every object, several at once (--concurrency dry-runs
+// online, every core offline), and handles the results in file order: a
+// file is rewritten once all its objects are done; a file with an object
+// that fails is left as it was, and the others are still done.
 func (o *resealOptions) Run() error {
 	o.keyrings = map[string]loadedKeyring{}
 	files, err := loadManifestFiles(o.paths)
@@ -121,27 +133,49 @@ func (o *resealOptions) Run() error {
 	if total == 0 {
 		return noSealedSecrets(o.paths)
 	}
+	ctx, cancel := kubeContext()
+	defer cancel()
+	// Offline the work is CPU, and waiting for files to be synced to disk:
+	// twice as many workers as cores keep the cores busy meanwhile.
+	workers := 2 * parallel.Workers()
 	if len(o.identityFiles) > 0 {
 		if o.identities, err = readIdentityFiles(o.Streams, o.identityFiles); err != nil {
 			return err
 		}
-	} else if _, err := o.kube.connect(); err != nil {
+	} else {
+		if _, err := o.kube.connect(); err != nil {
+			return err
+		}
+		o.kube.listVersions(ctx, namespacesOf(files, o.kube.defaultNS))
+		o.controller = "chosen by seal-controller, " + o.kube.describe()
+		workers = o.concurrency
+	}
+	jobs, err := o.jobs(files)
+	if err != nil {
 		return err
 	}
 	o.progress = newProgress(o.ErrOut, total)
-	ctx, cancel := kubeContext()
-	defer cancel()
 	st := resealStats{sealedTo: map[crypto.KeyID][]string{}}
-	for _, f := range files {
-		if len(f.sealed) == 0 {
-			continue
-		}
-		if err := o.resealFile(ctx, f, &st); err != nil {
+	var ioErr error
+	parallel.Ordered(len(jobs), workers, func(i int) struct{} {
+		o.work(ctx, jobs[i])
+		return struct{}{}
+	}, func(i int, _ struct{}) bool {
+		j := jobs[i]
+		o.progress.step()
+		if err := j.result.err; err != nil {
 			o.progress.clear()
-			return err
+			fmt.Fprintf(o.ErrOut, "seal: error: %s: sealedsecret %s: %s\n", j.file.f.path, objectRef(j.doc.obj, o.kube.defaultNS), oneLine(err.Error()))
 		}
-	}
+		if j.last {
+			ioErr = o.finishFile(j.file, &st)
+		}
+		return ioErr == nil
+	})
 	o.progress.clear()
+	if ioErr != nil {
+		return ioErr
+	}
 	fmt.Fprintf(o.Out, "resealed %d values in %d objects, %d files changed, %d unchanged\n",
 		st.values, st.objects, st.changedFiles, st.unchangedFiles)
 	for _, id := range slices.Sorted(maps.Keys(st.sealedTo)) {
@@ -156,65 +190,153 @@ func (o *resealOptions) Run() error {
 	return nil
 }
 
-// resealFile re-seals every SealedSecret of f and writes the values that
-// changed into f, in place. Failures (an object, or a file that cannot be
-// changed in place) are reported and counted; only I/O errors stop.
-func (o *resealOptions) resealFile(ctx context.Context, f *manifestFile, st *resealStats) error {
-	var to []recipientSource
-	if len(o.identities) > 0 {
-		var err error
-		if to, err = o.offlineRecipients(f.path); err != nil {
-			return err
-		}
-	}
-	var changes []manifest.Change
-	var by []sealedBy
-	for _, s := range to {
-		by = append(by, sealedBy{s.recipient.KeyID(), s.origin})
-	}
-	objects, failed := 0, false
-	for _, d := range f.sealed {
-		n, err := o.resealObject(ctx, d.obj, recipientsOf(to))
-		o.progress.step()
-		if err != nil {
-			failed = true
-			st.failed++
-			o.progress.clear()
-			fmt.Fprintf(o.ErrOut, "seal: error: %s: sealedsecret %s: %s\n", f.path, objectRef(d.obj, o.kube.defaultNS), oneLine(err.Error()))
+// resealJob is one SealedSecret to re-seal, and its result; last marks
+// its file's last object.
+type resealJob struct {
+	file   *fileJob
+	doc    sealedDoc
+	last   bool
+	result resealResult
+}
+
+// resealResult is the data keys of one object whose values changed, or why
+// it could not be re-sealed.
+type resealResult struct {
+	changed []string
+	err     error
+}
+
+// fileJob is a file to re-seal: offline, whom to seal its values to; the
+// objects not done yet; and, once they are all done, the file edited.
+type fileJob struct {
+	f         *manifestFile
+	to        []recipientSource
+	jobs      []*resealJob
+	remaining atomic.Int32
+	edit      fileEdit
+}
+
+// fileEdit is what re-sealing a file's objects came to.
+type fileEdit struct {
+	err      error // why it cannot be changed in place
+	writeErr error // why writing it failed
+	values   int
+	objects  int // objects whose values changed
+	failed   int // objects that could not be re-sealed
+	by       []sealedBy
+}
+
+// jobs lists the objects of files in order. Offline, whom each file's
+// values are sealed to is resolved first, so that a file without keys to
+// re-seal to stops the command before any file is changed.
+func (o *resealOptions) jobs(files []*manifestFile) ([]*resealJob, error) {
+	var jobs []*resealJob
+	for _, f := range files {
+		if len(f.sealed) == 0 {
 			continue
 		}
-		if len(n) > 0 {
-			objects++
+		fj := &fileJob{f: f}
+		if len(o.identities) > 0 {
+			var err error
+			if fj.to, err = o.offlineRecipients(f.path); err != nil {
+				return nil, err
+			}
 		}
-		doc := f.docs[d.index]
-		for _, k := range n {
-			v := d.obj.Spec.EncryptedData[k]
-			changes = append(changes, manifest.Change{Doc: doc.Stream,
-				Path: doc.Path("spec", "encryptedData", k), Value: v})
+		fj.remaining.Store(int32(len(f.sealed)))
+		for i, d := range f.sealed {
+			j := &resealJob{file: fj, doc: d, last: i == len(f.sealed)-1}
+			fj.jobs = append(fj.jobs, j)
+			jobs = append(jobs, j)
+		}
+	}
+	return jobs, nil
+}
+
+// work re-seals the object of j. Whichever worker re-seals the last
+// object of a file not yet done also edits and writes the file: edits and
+// writes (each synced to disk) run in parallel too, and the emitter only
+// reports and counts. A write that fails stops the command once the
+// emitter reaches it; files after it may have been written meanwhile,
+// each atomically and completely.
+func (o *resealOptions) work(ctx context.Context, j *resealJob) {
+	j.result.changed, j.result.err = o.resealObject(ctx, j.doc.obj, recipientsOf(j.file.to))
+	if j.file.remaining.Add(-1) == 0 {
+		j.file.edit = o.editFile(j.file)
+	}
+}
+
+// editFile puts the values of the file's objects that changed into its
+// text, unless one of its objects failed.
+func (o *resealOptions) editFile(fj *fileJob) fileEdit {
+	var e fileEdit
+	var changes []manifest.Change
+	for _, j := range fj.jobs {
+		if j.result.err != nil {
+			e.failed++
+			continue
+		}
+		if len(j.result.changed) > 0 {
+			e.objects++
+		}
+		doc := fj.f.docs[j.doc.index]
+		for _, k := range j.result.changed {
+			v := j.doc.obj.Spec.EncryptedData[k]
+			changes = append(changes, manifest.Change{Doc: doc.Stream, Path: doc.Path("spec", "encryptedData", k), Value: v})
 			if len(o.identities) == 0 {
-				by = append(by, o.byController(v)...)
+				e.by = append(e.by, o.byController(v)...)
 			}
 		}
 	}
-	if failed || len(changes) == 0 {
+	if e.failed > 0 || len(changes) == 0 {
+		return e
+	}
+	for _, s := range fj.to {
+		e.by = append(e.by, sealedBy{s.recipient.KeyID(), s.origin})
+	}
+	e.values = len(changes)
+	out, err := manifest.ApplyRead(fj.f.data, jsonOfDocuments(fj.f.docs), changes)
+	if e.err = err; err == nil {
+		e.writeErr = atomicfile.WriteFile(fj.f.path, out, filePerm(fj.f.path))
+	}
+	return e
+}
+
+// jsonOfDocuments are the documents of a file read in full (not items of a
+// List), in JSON, by their index in the file, for manifest.ApplyRead.
+func jsonOfDocuments(docs []sealed.Document) map[int][]byte {
+	read := make(map[int][]byte, len(docs))
+	for _, d := range docs {
+		if d.Item < 0 {
+			read[d.Stream] = d.Raw
+		}
+	}
+	return read
+}
+
+// finishFile reports and counts the file of fj. Failures (an object, or a
+// file that cannot be changed in place) are reported and counted; only a
+// failed write is returned.
+func (o *resealOptions) finishFile(fj *fileJob, st *resealStats) error {
+	e, f := &fj.edit, fj.f
+	st.failed += e.failed
+	switch {
+	case e.failed > 0 || e.values == 0:
 		st.unchangedFiles++
 		return nil
-	}
-	out, err := manifest.Apply(f.data, changes)
-	if err != nil {
+	case e.err != nil:
 		st.unedited++
 		st.unchangedFiles++
 		o.progress.clear()
-		report(o.ErrOut, withHint(fmt.Errorf("%s: %w", f.path, err),
+		report(o.ErrOut, withHint(fmt.Errorf("%s: %w", f.path, e.err),
 			"the file was left as it was; write each value as a plain or quoted scalar directly under spec.encryptedData"), "")
 		return nil
 	}
-	if err := atomicfile.WriteFile(f.path, out, filePerm(f.path)); err != nil {
-		return err
+	if e.writeErr != nil {
+		return e.writeErr
 	}
-	st.record(by)
-	st.values += len(changes)
-	st.objects += objects
+	st.record(e.by)
+	st.values += e.values
+	st.objects += e.objects
 	st.changedFiles++
 	return nil
 }
@@ -284,7 +406,7 @@ func (o *resealOptions) byController(value string) []sealedBy {
 	ids, _ := crypto.KeyIDs(value)
 	out := make([]sealedBy, 0, len(ids))
 	for _, id := range ids {
-		out = append(out, sealedBy{id, "chosen by seal-controller, " + o.kube.describe()})
+		out = append(out, sealedBy{id, o.controller})
 	}
 	return out
 }

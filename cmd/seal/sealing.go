@@ -7,8 +7,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/sealkit/sealkit/internal/parallel"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/sealed"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
@@ -208,25 +208,70 @@ func (o *sealingOptions) prepare(s sourced) error {
 	return nil
 }
 
-// seal prepares and seals every Secret in memory; the first error stops it
-// before anything is written.
+// seal prepares and seals every Secret in memory, on all cores; the first
+// error in input order stops it before anything is written, as a loop
+// would.
 func (o *sealingOptions) seal(secrets []sourced) ([]*v1alpha1.SealedSecret, error) {
-	out := make([]*v1alpha1.SealedSecret, 0, len(secrets))
-	for _, s := range secrets {
-		if err := o.prepare(s); err != nil {
-			return nil, err
-		}
-		ss, err := sealed.Seal(s.secret, sealed.SealOptions{
-			Scope:      o.scope,
-			Recipients: recipientsOf(o.sealTo),
-		})
-		if err != nil {
-			// pkg/sealed names the secret and key itself.
-			return nil, prefixSource(s.source, err)
-		}
-		out = append(out, ss)
+	results, err := o.sealAll(secrets, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*v1alpha1.SealedSecret, len(results))
+	for i, r := range results {
+		out[i] = r.ss
 	}
 	return out, nil
+}
+
+// sealAll is seal, also rendering each SealedSecret as -o says when render
+// is set: sealing and rendering one Secret is one step, so both cores stay
+// busy to the end.
+func (o *sealingOptions) sealAll(secrets []sourced, render bool) ([]sealResult, error) {
+	out := make([]sealResult, 0, len(secrets))
+	var firstErr error
+	parallel.Ordered(len(secrets), 0, func(i int) sealResult {
+		r := o.sealOne(secrets[i])
+		if r.err == nil && render {
+			if r.doc, r.err = sealed.RenderManifest(r.ss, o.output.format); r.err != nil {
+				r.err = fmt.Errorf("writing manifests: object %d: %w", i+1, r.err)
+			}
+		}
+		return r
+	}, func(_ int, r sealResult) bool {
+		if r.err != nil {
+			firstErr = r.err
+			return false
+		}
+		out = append(out, r)
+		return true
+	})
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return out, nil
+}
+
+type sealResult struct {
+	ss  *v1alpha1.SealedSecret
+	doc []byte // rendered, when asked
+	err error
+}
+
+// sealOne prepares and seals one Secret. It may run concurrently with
+// others: it changes only s.
+func (o *sealingOptions) sealOne(s sourced) sealResult {
+	if err := o.prepare(s); err != nil {
+		return sealResult{err: err}
+	}
+	ss, err := sealed.Seal(s.secret, sealed.SealOptions{
+		Scope:      o.scope,
+		Recipients: recipientsOf(o.sealTo),
+	})
+	if err != nil {
+		// pkg/sealed names the secret and key itself.
+		return sealResult{err: prefixSource(s.source, err)}
+	}
+	return sealResult{ss: ss}
 }
 
 // sealAndWrite resolves the recipients, seals every Secret, then writes
@@ -239,16 +284,16 @@ func (o *sealingOptions) sealAndWrite(st Streams, secrets []sourced) error {
 		return o.merge(secrets, st.ErrOut)
 	}
 	o.defaultNamespaces(secrets, st.ErrOut)
-	sealedObjs, err := o.seal(secrets)
+	results, err := o.sealAll(secrets, true)
 	if err != nil {
 		return err
 	}
-	objs := make([]runtime.Object, len(sealedObjs))
-	for i, ss := range sealedObjs {
-		objs[i] = ss
-		warnSize(st.ErrOut, ss)
+	docs := make([][]byte, len(results))
+	for i, r := range results {
+		docs[i] = r.doc
+		warnSize(st.ErrOut, r.ss)
 	}
-	return o.output.write(st.Out, objs, 0o644)
+	return o.output.writeRendered(st.Out, docs, 0o644)
 }
 
 // warnSize says when an object is too large for a client-side kubectl

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
+	"github.com/sealkit/sealkit/internal/parallel"
 	"github.com/sealkit/sealkit/pkg/bitnami"
 	"github.com/sealkit/sealkit/pkg/sealed"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
@@ -21,8 +22,9 @@ import (
 // SealedSecrets, where they would be applied?
 type verifyOptions struct {
 	Streams
-	kube  kubeOptions
-	paths []string
+	kube        kubeOptions
+	concurrency int
+	paths       []string
 }
 
 func newVerifyCmd(s Streams) *cobra.Command {
@@ -52,6 +54,7 @@ the caller needs the right to create SealedSecrets in the namespace.`,
 		RunE: runE(o),
 	}
 	o.kube.addFlags(cmd.Flags(), true)
+	addConcurrencyFlag(cmd.Flags(), &o.concurrency, "verify")
 	return cmd
 }
 
@@ -61,8 +64,8 @@ func (o *verifyOptions) Complete(_ *cobra.Command, args []string) error {
 	return nil
 }
 
-// Validate has nothing to check offline.
-func (o *verifyOptions) Validate() error { return nil }
+// Validate checks --concurrency.
+func (o *verifyOptions) Validate() error { return validateConcurrency(o.concurrency) }
 
 // Run dry-runs every SealedSecret and reports each: "ok", "FAIL" when the
 // cluster refuses it (a value does not open there, or the API server
@@ -84,24 +87,37 @@ func (o *verifyOptions) Run() error {
 	}
 	ctx, cancel := kubeContext()
 	defer cancel()
-	failed, unchecked := 0, 0
+	o.kube.listVersions(ctx, namespacesOf(files, o.kube.defaultNS))
+	var objs []*v1alpha1.SealedSecret
 	for _, f := range files {
 		for _, d := range f.sealed {
-			_, err := o.kube.dryRun(ctx, d.obj, false)
-			name := objectRef(d.obj, o.kube.defaultNS)
-			switch {
-			case err == nil:
-				fmt.Fprintf(o.Out, "ok %s\n", name)
-			case refusedByCluster(err):
-				failed++
-				fmt.Fprintf(o.Out, "FAIL %s: %s\n", name, oneLine(err.Error()))
-			case unreachable(err):
-				return notRun(fmt.Errorf("verifying %s: %w", name, err))
-			default:
-				unchecked++
-				fmt.Fprintf(o.Out, "UNCHECKED %s: %s\n", name, oneLine(err.Error()))
-			}
+			objs = append(objs, d.obj)
 		}
+	}
+	failed, unchecked := 0, 0
+	var stop error
+	parallel.Ordered(len(objs), o.concurrency, func(i int) error {
+		_, err := o.kube.dryRun(ctx, objs[i], false)
+		return err
+	}, func(i int, err error) bool {
+		name := objectRef(objs[i], o.kube.defaultNS)
+		switch {
+		case err == nil:
+			fmt.Fprintf(o.Out, "ok %s\n", name)
+		case refusedByCluster(err):
+			failed++
+			fmt.Fprintf(o.Out, "FAIL %s: %s\n", name, oneLine(err.Error()))
+		case unreachable(err):
+			stop = notRun(fmt.Errorf("verifying %s: %w", name, err))
+			return false
+		default:
+			unchecked++
+			fmt.Fprintf(o.Out, "UNCHECKED %s: %s\n", name, oneLine(err.Error()))
+		}
+		return true
+	})
+	if stop != nil {
+		return stop
 	}
 	switch {
 	case failed > 0:
@@ -167,19 +183,46 @@ type sealedDoc struct {
 }
 
 // loadManifestFiles reads the files named and the manifest files under the
-// directories named. Files under a directory that hold no SealedSecret are
-// left out without being parsed; named files must parse.
+// directories named, parsing them on all cores; the first error, in the
+// order the files are found, stops it. Files under a directory that hold no
+// SealedSecret are left out without being parsed; named files must parse.
 func loadManifestFiles(paths []string) ([]*manifestFile, error) {
-	var out []*manifestFile
+	var found []foundFile
 	err := walkManifests(paths, func(path string, named bool) error {
-		f, err := loadManifestFile(path, named)
-		if err != nil || f == nil {
-			return err
-		}
-		out = append(out, f)
+		found = append(found, foundFile{path, named})
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	var out []*manifestFile
+	var firstErr error
+	parallel.Ordered(len(found), 0, func(i int) loaded {
+		f, err := loadManifestFile(found[i].path, found[i].named)
+		return loaded{f, err}
+	}, func(_ int, l loaded) bool {
+		if l.err != nil {
+			firstErr = l.err
+			return false
+		}
+		if l.f != nil {
+			out = append(out, l.f)
+		}
+		return true
+	})
+	return out, firstErr
+}
+
+// foundFile is a file to load: named on the command line, or found in a
+// directory.
+type foundFile struct {
+	path  string
+	named bool
+}
+
+type loaded struct {
+	f   *manifestFile
+	err error
 }
 
 // walkManifests calls visit for each file named (named true) and each

@@ -47,6 +47,16 @@ type span struct {
 // that touch the same text are errors; so is an edit that would not read back exactly
 // as intended (see the package documentation). data is not modified.
 func Apply(data []byte, changes []Change) ([]byte, error) {
+	return ApplyRead(data, nil, changes)
+}
+
+// ApplyRead is [Apply] for a caller that has read the documents of data
+// already: read[i], where present, is document i as Kubernetes reads it,
+// in JSON (what sigs.k8s.io/yaml.YAMLToJSON gives for a YAML document).
+// The original documents are then not parsed again; each edited one still
+// is. A re-seal of a repository reads every file first, and parsing a
+// document of post-quantum values is most of what an edit costs.
+func ApplyRead(data []byte, read map[int][]byte, changes []Change) ([]byte, error) {
 	format, docs, err := Split(data)
 	if err != nil {
 		return nil, err
@@ -67,7 +77,7 @@ func Apply(data []byte, changes []Change) ([]byte, error) {
 			continue
 		}
 		d := docs[i]
-		edited, err := editDoc(format, data[d.Start:d.End], cs)
+		edited, err := editDoc(format, data[d.Start:d.End], read[i], cs)
 		if err != nil {
 			return nil, err
 		}
@@ -84,8 +94,8 @@ func Apply(data []byte, changes []Change) ([]byte, error) {
 // editDoc makes cs in one document and checks the result. A style that
 // does not read back (a plain scalar the parser takes differently in its
 // context) is retried with every new value double-quoted.
-func editDoc(format string, doc []byte, cs []Change) ([]byte, error) {
-	want, err := expected(format, doc, cs)
+func editDoc(format string, doc, read []byte, cs []Change) ([]byte, error) {
+	want, err := expected(format, doc, read, cs)
 	if err != nil {
 		return nil, err
 	}
@@ -153,9 +163,16 @@ func decode(format string, doc []byte) (any, error) {
 	return v, nil
 }
 
-// expected is the document as it must read after the changes.
-func expected(format string, doc []byte, cs []Change) (any, error) {
-	v, err := decode(format, doc)
+// expected is the document as it must read after the changes; read, when
+// not nil, is doc as already read, in JSON.
+func expected(format string, doc, read []byte, cs []Change) (any, error) {
+	var v any
+	var err error
+	if read != nil {
+		v, err = decode(JSON, read)
+	} else {
+		v, err = decode(format, doc)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("document %d does not parse", cs[0].Doc+1)
 	}

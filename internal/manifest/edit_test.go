@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/yaml"
 )
 
 const newValue = "sealkit:v1:0123456789abcdef,fedcba9876543210:QUJD+/=="
@@ -363,8 +365,33 @@ lines: {
 			if string(got) != tt.want {
 				t.Errorf("got:\n%s\nwant:\n%s", got, tt.want)
 			}
+			// The same, with the documents read beforehand.
+			got, err = ApplyRead([]byte(tt.in), readDocs(t, tt.in), tt.changes)
+			if err != nil || string(got) != tt.want {
+				t.Errorf("ApplyRead: %v, got:\n%s\nwant:\n%s", err, got, tt.want)
+			}
 		})
 	}
+}
+
+// readDocs reads every document of in as Kubernetes does, to JSON.
+func readDocs(t *testing.T, in string) map[int][]byte {
+	t.Helper()
+	format, docs, err := Split([]byte(in))
+	if err != nil {
+		return nil
+	}
+	read := map[int][]byte{}
+	for i, d := range docs {
+		j := []byte(in[d.Start:d.End])
+		if format == YAML {
+			if j, err = yaml.YAMLToJSON(j); err != nil {
+				continue
+			}
+		}
+		read[i] = j
+	}
+	return read
 }
 
 func TestApplyRefuses(t *testing.T) {
@@ -392,6 +419,10 @@ func TestApplyRefuses(t *testing.T) {
 			got, err := Apply([]byte(tt.in), []Change{tt.change})
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Fatalf("got %q, %v; want error containing %q", got, err, tt.err)
+			}
+			got, err = ApplyRead([]byte(tt.in), readDocs(t, tt.in), []Change{tt.change})
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Fatalf("ApplyRead: got %q, %v; want error containing %q", got, err, tt.err)
 			}
 		})
 	}

@@ -117,7 +117,9 @@ func decode(encoded string) ([]KeyID, []byte, error) {
 	}
 	// The decoder skips line breaks; we refuse them so that each value has
 	// exactly one encoding, which callers may compare or hash.
-	if strings.ContainsAny(b64, "\r\n") {
+	// (Two IndexByte scans, vectorised, cost a tenth of one ContainsAny:
+	// offline lint decodes every value of a repository.)
+	if strings.IndexByte(b64, '\n') >= 0 || strings.IndexByte(b64, '\r') >= 0 {
 		return nil, nil, ErrCorrupt
 	}
 	file, err := base64.StdEncoding.Strict().DecodeString(b64)

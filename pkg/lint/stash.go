@@ -3,6 +3,8 @@ package lint
 import (
 	"bytes"
 	"strconv"
+
+	"github.com/sealkit/sealkit/pkg/sealed"
 )
 
 // Sealed values are most of a repository's bytes (a few KiB each with
@@ -10,8 +12,8 @@ import (
 // stash takes every value on a line of the form "KEY: sealkit:v1:…" out of
 // the YAML before it is parsed and leaves a short placeholder; the
 // placeholder resolves back to the value. This is exact: such a value is a
-// plain scalar made only of [A-Za-z0-9+/=:,], which YAML reads as that very
-// string. It makes linting several times faster.
+// plain scalar of the form sealed.Verbatim accepts, which YAML reads as
+// that very string. It makes linting several times faster.
 
 const (
 	sealedPrefix = ": sealkit:v1:"
@@ -40,7 +42,7 @@ func stash(text []byte) ([]byte, []string) {
 		line := text[off:end]
 		if i := bytes.Index(line, []byte(sealedPrefix)); i > 0 {
 			v := bytes.TrimRight(line[i+2:], " \t\r\n")
-			if sealedChars(v) {
+			if sealed.Verbatim(v) {
 				out.Write(line[:i+2])
 				out.WriteString(`"\0sk` + strconv.Itoa(len(vals)) + `"`)
 				out.WriteString("\n")
@@ -53,18 +55,6 @@ func stash(text []byte) ([]byte, []string) {
 		off = end
 	}
 	return out.Bytes(), vals
-}
-
-func sealedChars(v []byte) bool {
-	for _, c := range v {
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '+', c == '/', c == '=', c == ':', c == ',':
-		default:
-			return false
-		}
-	}
-	return len(v) > 0
 }
 
 // unstash returns the value a placeholder stands for, or v itself.

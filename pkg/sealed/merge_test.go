@@ -161,4 +161,88 @@ func TestResealIgnoresForgedHints(t *testing.T) {
 	if changed, err := Reseal(one, []*crypto.Identity{newID}, to); err != nil || !changed {
 		t.Errorf("a value missing a recipient: changed %v, err %v", changed, err)
 	}
+	// Sealed to the new key and the old one, hints claiming the new key
+	// and the recovery key, which the re-sealer does not hold: the stanza
+	// counted for the recovery key is the old key's, and that is found.
+	swapped, err := Seal(testSecret(), SealOptions{Recipients: []*crypto.Recipient{newID.Recipient(), oldID.Recipient()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range swapped.Spec.EncryptedData {
+		swapped.Spec.EncryptedData[k] = forge(v, newID, recovery)
+	}
+	if changed, err := Reseal(swapped, []*crypto.Identity{oldID, newID}, to); err != nil || !changed {
+		t.Errorf("a value sealed to an old key in place of a wanted one: changed %v, err %v", changed, err)
+	}
+	// Current, and the re-sealer holds every wanted key besides an old
+	// one: left alone.
+	if changed, err := Reseal(swapped, []*crypto.Identity{oldID, newID, recovery}, to); err != nil || changed {
+		t.Errorf("current value, every key held: changed %v, err %v", changed, err)
+	}
+}
+
+// TestResealVerified: every value is opened and its frame checked, even
+// one already sealed to the wanted keys; all failures are reported, in
+// order, and nothing changes; otherwise only the values not yet sealed to
+// the wanted keys are re-sealed.
+func TestResealVerified(t *testing.T) {
+	oldID, newID := newIdentity(t), newIdentity(t)
+	to := []*crypto.Recipient{newID.Recipient()}
+	ids := []*crypto.Identity{oldID, newID}
+	s := testSecret()
+	s.Type, s.Data = corev1.SecretTypeOpaque, nil
+	s.StringData = map[string]string{"a": "1", "b": "2", "c": "3"}
+	stale, err := Seal(s, SealOptions{Recipients: []*crypto.Recipient{oldID.Recipient()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	current, err := Seal(s, SealOptions{Recipients: to})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := stale.DeepCopy()
+	ss.Spec.EncryptedData["b"] = current.Spec.EncryptedData["b"]
+	changed, failed, err := ResealVerified(ss, ids, to)
+	if err != nil || len(failed) > 0 || !changed {
+		t.Fatalf("changed %v, failed %v, err %v", changed, failed, err)
+	}
+	if ss.Spec.EncryptedData["b"] != current.Spec.EncryptedData["b"] {
+		t.Error("a value already sealed to the new key was re-sealed")
+	}
+	for _, k := range []string{"a", "c"} {
+		if ss.Spec.EncryptedData[k] == stale.Spec.EncryptedData[k] {
+			t.Errorf("%s was not re-sealed", k)
+		}
+	}
+	if out, opened, err := Unseal(ss, []*crypto.Identity{newID}); err != nil || string(out.Data["c"]) != "3" || !slices.Equal(opened, []crypto.KeyID{newID.KeyID()}) {
+		t.Fatalf("unseal after: %v, opened %v", err, opened)
+	}
+
+	// A value copied from another object, already sealed to the new key,
+	// and a value no key opens: both refused, nothing changes.
+	other := s.DeepCopy()
+	other.Name = "other"
+	elsewhere, err := Seal(other, SealOptions{Recipients: to})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := stale.DeepCopy()
+	bad.Spec.EncryptedData["a"] = elsewhere.Spec.EncryptedData["a"]
+	stranger, err := Seal(s, SealOptions{Recipients: []*crypto.Recipient{newIdentity(t).Recipient()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad.Spec.EncryptedData["c"] = stranger.Spec.EncryptedData["c"]
+	before := maps.Clone(bad.Spec.EncryptedData)
+	changed, failed, err = ResealVerified(bad, ids, to)
+	if err != nil || changed || len(failed) != 2 || failed[0].Key != "a" || failed[1].Key != "c" {
+		t.Fatalf("changed %v, failed %v, err %v; want a and c refused", changed, failed, err)
+	}
+	var mismatch *crypto.FrameMismatchError
+	if !errors.As(failed[0], &mismatch) || mismatch.Field != "name" {
+		t.Errorf("a: %v, want a name mismatch", failed[0])
+	}
+	if !maps.Equal(before, bad.Spec.EncryptedData) {
+		t.Error("a refused re-seal changed the object")
+	}
 }

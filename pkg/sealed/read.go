@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sealkit/sealkit/internal/manifest"
+	"github.com/sealkit/sealkit/internal/parallel"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
@@ -58,21 +59,29 @@ func ReadManifests(r io.Reader, source string) ([]Document, error) {
 	}
 	format, spans, splitErr := manifest.Split(data)
 	var docs []Document
-	for i, sp := range spans {
-		raw := data[sp.Start:sp.End]
-		if format == manifest.YAML {
-			j, err := yaml.YAMLToJSON(raw)
-			if err != nil {
-				return nil, fmt.Errorf("%s: document %d: invalid YAML: %w", source, len(docs)+1, redactYAMLError(err))
-			}
-			if string(j) == "null" {
-				continue // only comments or blank lines, as kubectl allows
-			}
-			raw = j
+	// YAML documents are converted to JSON on all cores (a file of
+	// thousands of Secrets); the objects are taken in order, so that
+	// documents are numbered, and the first error found, as one by one.
+	parallel.Ordered(len(spans), 0, func(i int) converted {
+		raw := data[spans[i].Start:spans[i].End]
+		if format != manifest.YAML {
+			return converted{raw: raw}
 		}
-		if docs, err = appendObject(docs, source, raw, i, -1); err != nil {
-			return nil, err
+		j, err := yaml.YAMLToJSON(raw)
+		return converted{raw: j, err: err}
+	}, func(i int, c converted) bool {
+		switch {
+		case c.err != nil:
+			err = fmt.Errorf("%s: document %d: invalid YAML: %w", source, len(docs)+1, redactYAMLError(c.err))
+		case format == manifest.YAML && string(c.raw) == "null":
+			// only comments or blank lines, as kubectl allows
+		default:
+			docs, err = appendObject(docs, source, c.raw, i, -1)
 		}
+		return err == nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if splitErr != nil {
 		// A syntax error ends the input; it is reported after the documents
@@ -83,6 +92,12 @@ func ReadManifests(r io.Reader, source string) ([]Document, error) {
 		return nil, fmt.Errorf("%s: no objects found", source)
 	}
 	return docs, nil
+}
+
+// converted is a document in JSON, or why it is not.
+type converted struct {
+	raw []byte
+	err error
 }
 
 // redactYAMLError withholds the YAML parser's messages that quote the input.

@@ -89,33 +89,68 @@ func Unseal(ss *v1alpha1.SealedSecret, ids []*crypto.Identity) (*corev1.Secret, 
 // repository twice changes nothing the second time; changed reports whether
 // any value was replaced. On error ss is unchanged.
 func Reseal(ss *v1alpha1.SealedSecret, ids []*crypto.Identity, to []*crypto.Recipient) (changed bool, err error) {
+	changed, failed, err := reseal(ss, ids, to, false)
+	if len(failed) > 0 {
+		return false, failed[0]
+	}
+	return changed, err
+}
+
+// ResealVerified is [Reseal] for a re-sealer that vouches for every value
+// it hands back (seal-controller's re-seal webhook): every value is
+// opened, its frame checked, whether or not it needs re-sealing, and one
+// that does is not opened again to be re-sealed. When values fail to open,
+// it returns each failure in the order of the data keys, and ss is
+// unchanged.
+func ResealVerified(ss *v1alpha1.SealedSecret, ids []*crypto.Identity, to []*crypto.Recipient) (changed bool, failed []*ValueError, err error) {
+	return reseal(ss, ids, to, true)
+}
+
+// reseal is Reseal, opening every value when openAll (and then going on
+// past a value that fails, to report them all) or only those to re-seal.
+func reseal(ss *v1alpha1.SealedSecret, ids []*crypto.Identity, to []*crypto.Recipient, openAll bool) (bool, []*ValueError, error) {
 	if err := checkSpec(ss); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	want := make([]crypto.KeyID, len(to))
 	for i, r := range to {
 		want[i] = r.KeyID()
 	}
 	want = sortedUnique(want)
+	var failed []*ValueError
 	resealed := make(map[string]string)
 	for _, key := range slices.Sorted(maps.Keys(ss.Spec.EncryptedData)) {
 		enc := ss.Spec.EncryptedData[key]
-		if sealedToExactly(enc, want, ids) {
+		if !openAll && sealedToExactly(enc, want, ids) {
 			continue
 		}
 		f := FrameFor(ss, key)
-		value, _, err := crypto.Open(enc, f, ids)
+		value, openedBy, err := crypto.Open(enc, f, ids)
 		if err != nil {
-			return false, &ValueError{Key: key, Err: err}
+			failed = append(failed, &ValueError{Key: key, Err: err})
+			if !openAll {
+				break
+			}
+			continue
+		}
+		// A key that is not wanted opened it: it needs re-sealing, and
+		// sealedToExactly would only say so after more decapsulations.
+		current := openAll && slices.Contains(want, openedBy) && sealedToExactly(enc, want, ids)
+		if len(failed) > 0 || current {
+			clear(value)
+			continue
 		}
 		resealed[key], err = crypto.Seal(to, f, value)
 		clear(value)
 		if err != nil {
-			return false, &ValueError{Key: key, Err: err}
+			return false, nil, &ValueError{Key: key, Err: err}
 		}
 	}
+	if len(failed) > 0 {
+		return false, failed, nil
+	}
 	maps.Copy(ss.Spec.EncryptedData, resealed)
-	return len(resealed) > 0, nil
+	return len(resealed) > 0, nil, nil
 }
 
 // sealedToExactly reports whether enc needs no re-seal to the keys want
@@ -127,29 +162,40 @@ func Reseal(ss *v1alpha1.SealedSecret, ids []*crypto.Identity, to []*crypto.Reci
 // checked: seal-controller holds every cluster key, so its re-seal checks
 // them all; an offline re-seal by a recovery key holder relies on the
 // count and the hints for the cluster keys.
+//
+// The wanted keys ids holds are tried first. When they open as many
+// stanzas as the header has, the others need no trying: a stanza is
+// wrapped to one recipient, and no other key unwraps it, so an unwanted
+// key could only have opened a stanza a wanted one already opened. Each
+// try is a post-quantum decapsulation; an up-to-date repository re-sealed
+// by the controller (which holds every key it ever had) would otherwise pay
+// one per key per value.
 func sealedToExactly(enc string, want []crypto.KeyID, ids []*crypto.Identity) bool {
 	hints, err := crypto.KeyIDs(enc)
 	if err != nil || len(want) == 0 || !slices.Equal(sortedUnique(hints), want) {
 		return false
 	}
-	n, opens, err := crypto.SealedTo(enc, ids)
-	if err != nil || n != len(want) {
-		return false
-	}
-	held := map[crypto.KeyID]bool{}
+	var held, others []*crypto.Identity
+	seen := map[crypto.KeyID]bool{}
 	for _, id := range ids {
-		if slices.Contains(want, id.KeyID()) {
-			held[id.KeyID()] = true
+		switch {
+		case seen[id.KeyID()]:
+		case slices.Contains(want, id.KeyID()):
+			held = append(held, id)
+		default:
+			others = append(others, id)
 		}
+		seen[id.KeyID()] = true
 	}
-	opened := map[crypto.KeyID]bool{}
-	for _, o := range opens {
-		if !slices.Contains(want, o) {
-			return false // sealed to a key of ours that is not wanted: an old one
-		}
-		opened[o] = true
+	n, opens, err := crypto.SealedTo(enc, held)
+	if err != nil || n != len(want) || len(opens) != len(held) {
+		return false // a stanza too many or too few, or a wanted key that does not open it
 	}
-	return len(opened) == len(held)
+	if len(held) == n {
+		return true
+	}
+	_, opens, err = crypto.SealedTo(enc, others)
+	return err == nil && len(opens) == 0 // else sealed to a key of ours that is not wanted: an old one
 }
 
 func sortedUnique(ids []crypto.KeyID) []crypto.KeyID {

@@ -2,6 +2,7 @@ package sealed
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sealkit/sealkit/internal/testenv"
+	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
@@ -113,5 +115,30 @@ func TestCheckAgreesWithTheAPIServer(t *testing.T) {
 				t.Fatal("the API server accepted the Secret")
 			}
 		})
+	}
+}
+
+// TestStoredSizeCountsTheJSON: StoredSize adds the lengths of sealed values
+// instead of marshalling them; the count is the object's JSON length all
+// the same.
+func TestStoredSizeCountsTheJSON(t *testing.T) {
+	id := newIdentity(t)
+	ss, err := Seal(testSecret(), SealOptions{Recipients: []*crypto.Recipient{id.Recipient()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss.Spec.EncryptedData["odd"] = "sealkit:v1:\"quoted\" <&>"
+	j, err := json.Marshal(ss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := len(j) + serverOverhead
+	for _, m := range []map[string]string{ss.Spec.EncryptedData, ss.Spec.Template.Metadata.Labels, ss.Spec.Template.Metadata.Annotations} {
+		for k := range m {
+			want += len(k) + len(`"f:":{},`)
+		}
+	}
+	if got := StoredSize(ss); got != want {
+		t.Errorf("StoredSize = %d, want %d", got, want)
 	}
 }

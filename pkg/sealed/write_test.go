@@ -2,6 +2,7 @@ package sealed
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -12,6 +13,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/yaml"
+
+	"github.com/sealkit/sealkit/pkg/crypto"
 
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
@@ -140,4 +144,134 @@ func TestWriteManifestsErrors(t *testing.T) {
 	if err := WriteManifests(&bytes.Buffer{}, []runtime.Object{&appsv1.Deployment{}}, "yaml"); err == nil {
 		t.Error("object of an unknown kind: no error")
 	}
+}
+
+// TestRenderManifestWritesValuesAsTheEncodersWould: values of the sealed
+// form are put in place of placeholders; the bytes must be those of
+// rendering every field through the encoders, whatever else the object
+// holds (the placeholder tag itself included).
+func TestRenderManifestWritesValuesAsTheEncodersWould(t *testing.T) {
+	id := newIdentity(t)
+	s := testSecret()
+	s.Labels = map[string]string{"tag": placeholderTag + "0"}
+	s.Annotations = map[string]string{"note": "sealkit:v1:" + placeholderTag + "1", "a": "sealkit:v1", "b": "x: y", "multi": "line one\nline two"}
+	ss, err := Seal(s, SealOptions{Recipients: []*crypto.Recipient{id.Recipient()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tagless := ss.DeepCopy()
+	tagless.Spec.Template.Metadata = v1alpha1.TemplateMetadata{}
+	odd := ss.DeepCopy()
+	odd.Spec.EncryptedData["odd"] = "sealkit:v1:0123456789abcdef: not sealed"
+	odd.Spec.EncryptedData["colon"] = "sealkit:"
+	for _, obj := range []*v1alpha1.SealedSecret{ss, tagless, odd} {
+		for _, format := range []string{"yaml", "json"} {
+			got, err := RenderManifest(obj, format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := render(obj, format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s: RenderManifest differs from the encoders:\n%s\nwant:\n%s", format, got, want)
+			}
+		}
+	}
+}
+
+// TestJoinManifestsJSONIsTheEncodersList: several objects become the List
+// json.Encoder writes, whatever their number.
+func TestJoinManifestsJSONIsTheEncodersList(t *testing.T) {
+	objs := goldenObjects()
+	for n := range len(objs) + 1 {
+		docs := make([][]byte, n)
+		items := make([]map[string]any, n)
+		for i, obj := range objs[:n] {
+			var err error
+			if docs[i], err = RenderManifest(obj, "json"); err != nil {
+				t.Fatal(err)
+			}
+			if items[i], err = toMap(obj); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var v any = map[string]any{"apiVersion": "v1", "kind": "List", "items": items}
+		if n == 1 {
+			v = items[0]
+		}
+		want, err := indentedJSON(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := JoinManifests(&got, docs, "json"); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != string(want) {
+			t.Errorf("%d objects:\n%s\nwant:\n%s", n, got.String(), want)
+		}
+	}
+}
+
+// FuzzVerbatim: a value Verbatim accepts is written unchanged by both
+// encoders, and read back unchanged from a plain YAML scalar.
+func FuzzVerbatim(f *testing.F) {
+	for _, s := range []string{"sealkit:v1:52011f555e885a36:YWdl+/==", "sealkit:", "sealkit:v1:a:b:", "sealkit:true", "sealkit::", "sealkit:1e3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if !Verbatim(v) {
+			return
+		}
+		y, err := yaml.Marshal(map[string]any{"k": v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(y) != "k: "+v+"\n" {
+			t.Errorf("YAML writes %q as %q", v, y)
+		}
+		j, err := indentedJSON(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(j) != `"`+v+"\"\n" {
+			t.Errorf("JSON writes %q as %q", v, j)
+		}
+		// And reads it back (seal lint takes such values out before parsing).
+		var back map[string]any
+		if err := yaml.Unmarshal([]byte("k: "+v+"\n"), &back); err != nil || back["k"] != v {
+			t.Errorf("YAML reads %q back as %v (%v)", v, back["k"], err)
+		}
+	})
+}
+
+// FuzzMarshalYAML: marshalYAML writes any object decoded from JSON as
+// sigs.k8s.io/yaml does.
+func FuzzMarshalYAML(f *testing.F) {
+	for _, s := range []string{
+		`{"a":1,"b":1.5,"c":-0,"d":1e3,"e":12345678901234567890,"f":"1","g":true,"h":null}`,
+		`{"k10":"x","k9":"y","K":"<&>","u":"\u2028é\ud83d\ude00","n":[1,"2",{"x":[]}],"e":{}}`,
+		`{"status":{"observedGeneration":3,"conditions":[{"type":"Ready","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}`,
+		`{"s":"yes","t":"~","u":"2001-12-14","v":"0x1F","w":"1_000","x":"-.inf","y":"- a","z":"a: b"}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		dec := json.NewDecoder(strings.NewReader(in))
+		dec.UseNumber()
+		var m map[string]any
+		if dec.Decode(&m) != nil || m == nil {
+			return
+		}
+		want, wantErr := yaml.Marshal(m)
+		got, err := marshalYAML(m)
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("error %v, sigs.k8s.io/yaml: %v", err, wantErr)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s:\n%s\nsigs.k8s.io/yaml:\n%s", in, got, want)
+		}
+	})
 }

@@ -351,3 +351,21 @@ func TestChartOptionalParts(t *testing.T) {
 		t.Errorf("a bad digest: %v", err)
 	}
 }
+
+// TestChartValidateWrites: webhook.validateWrites says where the webhook
+// that validates real writes is called: labelled namespaces by default,
+// every namespace with "all"; anything else is refused.
+func TestChartValidateWrites(t *testing.T) {
+	objs := mustRender(t, map[string]any{"webhook": map[string]any{"validateWrites": "all"}})
+	hooks, _, _ := unstructured.NestedSlice(find(objs, "ValidatingWebhookConfiguration", "seal-controller").Object, "webhooks")
+	if len(hooks) != 2 {
+		t.Fatalf("%d validating webhooks, want 2", len(hooks))
+	}
+	w := hooks[1].(map[string]any)
+	if sel, ok := w["namespaceSelector"].(map[string]any); w["name"] != "validate.sealedsecrets.sealkit.dev" || !ok || len(sel) != 0 {
+		t.Errorf("webhook %v: namespaceSelector %v, want {}", w["name"], w["namespaceSelector"])
+	}
+	if _, err := render(t, map[string]any{"webhook": map[string]any{"validateWrites": "some"}}); err == nil || !strings.Contains(err.Error(), "want labelled or all") {
+		t.Errorf("validateWrites: some: %v", err)
+	}
+}

@@ -49,23 +49,36 @@ func (r *resealer) handle(req admission.Request, ss *v1alpha1.SealedSecret) admi
 	}
 	to = append(slices.Clone(to), r.recovery...)
 	ids := r.keys.Identities()
-	// Every value must open here, frame checked: Reseal leaves values that
-	// are already sealed to the right keys alone without opening them, and
-	// a ciphertext copied from another namespace must be refused, not
-	// handed back as if it were fine.
-	if msg := verifyValues(ss, nil, ids, nil); msg != "" {
-		return r.deny(req, msg)
+	if _, err := crypto.ParseScope(string(sealed.FrameFor(ss, "").Scope)); err != nil {
+		return r.deny(req, "spec.scope must be strict, namespace or cluster")
 	}
-	changed, err := sealed.Reseal(ss, ids, to)
+	// Every value must open here, frame checked, even one already sealed
+	// to the right keys: a ciphertext copied from another namespace must
+	// be refused, not handed back as if it were fine. ResealVerified opens
+	// each value once, for both.
+	changed, failed, err := sealed.ResealVerified(ss, ids, to)
+	if len(failed) > 0 {
+		problems := make([]string, len(failed))
+		for i, f := range failed {
+			problems[i] = valueProblem(f.Key, f.Err)
+		}
+		return r.deny(req, joinProblems(problems))
+	}
 	if err != nil {
 		if errors.Is(err, crypto.ErrMixedRecipients) {
 			return r.deny(req, "re-seal: the active key and the recovery recipients mix classic and post-quantum keys, which age cannot seal to together")
 		}
 		return r.deny(req, valueProblem("", err))
 	}
+	// The marker goes and AnnotationResealed says the request was answered:
+	// the validating webhook need not open the values again.
 	patches := []jsonpatch.JsonPatchOperation{{
 		Operation: "remove",
 		Path:      "/metadata/annotations/" + escapeJSONPointer(v1alpha1.AnnotationReseal),
+	}, {
+		Operation: "add",
+		Path:      "/metadata/annotations/" + escapeJSONPointer(v1alpha1.AnnotationResealed),
+		Value:     "true",
 	}}
 	if changed {
 		patches = append(patches, jsonpatch.JsonPatchOperation{

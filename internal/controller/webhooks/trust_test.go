@@ -163,7 +163,7 @@ func TestForgedReviewGainsNothing(t *testing.T) {
 func TestValidateRefusesPolicyAndCompromised(t *testing.T) {
 	f := startWebhooks(t, testenv.Options{}, Options{})
 	ctx := context.Background()
-	ns := f.env.Namespace(t)
+	ns := validatedNamespace(t, f.env)
 	c := f.env.Client
 
 	keyLike := f.sealedSecret(t, ns, "key-like", map[string]*crypto.Identity{"identity": f.active})

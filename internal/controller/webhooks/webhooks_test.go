@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr/funcr"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -90,6 +91,23 @@ func whIdentity(t *testing.T) *crypto.Identity {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// validatedNamespace is a new namespace labelled so that real writes of
+// SealedSecrets in it are validated (manifests/webhook: elsewhere only
+// dry-runs and requests carrying the re-seal marker are).
+func validatedNamespace(t *testing.T, env *testenv.Env) string {
+	t.Helper()
+	ns := env.Namespace(t)
+	var obj corev1.Namespace
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: ns}, &obj); err != nil {
+		t.Fatal(err)
+	}
+	obj.Labels = map[string]string{"sealkit.dev/validate-on-apply": "true"}
+	if err := env.Client.Update(context.Background(), &obj); err != nil {
+		t.Fatal(err)
+	}
+	return ns
 }
 
 // startWebhooks starts a control plane (envOpts, with the webhook
@@ -233,7 +251,8 @@ func TestWebhooks(t *testing.T) {
 		}
 	})
 
-	t.Run("real create and update are validated", func(t *testing.T) {
+	t.Run("real create and update are validated where the namespace asks", func(t *testing.T) {
+		ns := validatedNamespace(t, f.env)
 		ss := f.sealedSecret(t, ns, "stored", map[string]*crypto.Identity{"a": f.old})
 		if err := f.try(c.Create(ctx, ss)); err != nil {
 			t.Fatal(err)

@@ -32,6 +32,11 @@ const (
 	AnnotationMigrate = "sealkit.dev/migrate"
 	// MigrateFromBitnami is the value of [AnnotationMigrate].
 	MigrateFromBitnami = "bitnami"
+	// AnnotationResealed is what the mutating webhook puts in place of
+	// AnnotationReseal on the dry-run it answered: the validating webhook
+	// is not called for it (manifests/webhook), since every value was
+	// just opened, checked and re-sealed by the controller itself.
+	AnnotationResealed = "sealkit.dev/resealed"
 )
 
 // WarningVerified is the admission warning seal-controller's validating
