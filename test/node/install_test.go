@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sealkit/sealkit/internal/controller"
+	"github.com/sealkit/sealkit/internal/ociimage"
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/internal/webhookcert"
 	"github.com/sealkit/sealkit/pkg/keyring"
@@ -38,10 +39,8 @@ const (
 func TestInstallManifests(t *testing.T) {
 	ctx := context.Background()
 	if err := kc.ImportImage(ctx, cluster.Image{
-		Name:       controllerImage,
-		Entrypoint: []string{"/seal-controller"},
-		User:       "65532:65532",
-	}, "/seal-controller", "./cmd/controller"); err != nil {
+		Name: controllerImage, Package: "./cmd/controller", Path: "/seal-controller", User: "65532:65532",
+	}); err != nil {
 		t.Fatal(err)
 	}
 	overlay := overlay(t)
@@ -228,12 +227,10 @@ func testRollout(t *testing.T, ns string, verify func() error) {
 
 	next := controllerImage + "-2"
 	if err := kc.ImportImage(ctx, cluster.Image{
-		Name:       next,
-		Entrypoint: []string{"/seal-controller"},
-		User:       "65532:65532",
+		Name: next, Package: "./cmd/controller", Path: "/seal-controller", User: "65532:65532",
 		// Another build: the same program, another image.
-		Files: []cluster.File{{Path: "/build", Mode: 0o644, Data: []byte("2\n")}},
-	}, "/seal-controller", "./cmd/controller"); err != nil {
+		Files: []ociimage.File{{Path: "/build", Mode: 0o644, Data: []byte("2\n")}},
+	}); err != nil {
 		t.Fatal(err)
 	}
 	kubectl(t, "set", "image", "-n", controllerNS, "deployment/seal-controller", "seal-controller="+next)

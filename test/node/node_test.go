@@ -66,12 +66,10 @@ func run(m *testing.M) int {
 }
 
 func importHello(ctx context.Context) error {
-	return kc.ImportImage(ctx, cluster.Image{
-		Name:       helloImage,
-		Entrypoint: []string{"/hello"},
-		User:       "65532:65532",
-	}, "/hello", "./test/node/images/hello")
+	return kc.ImportImage(ctx, helloImageSpec)
 }
+
+var helloImageSpec = cluster.Image{Name: helloImage, Package: "./test/node/images/hello", Path: "/hello", User: "65532:65532"}
 
 // TestNodeReady: kubelet registered the node with the versions built here, and
 // containerd runs the Pods.
@@ -226,7 +224,7 @@ func TestSecondClusterAlongside(t *testing.T) {
 			_ = c2.Stop()
 		}
 	}()
-	if err := c2.ImportImage(ctx, cluster.Image{Name: helloImage, Entrypoint: []string{"/hello"}, User: "65532:65532"}, "/hello", "./test/node/images/hello"); err != nil {
+	if err := c2.ImportImage(ctx, helloImageSpec); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, time.Minute, func() error {
