@@ -18,40 +18,35 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sealkit/sealkit/internal/controller"
-	"github.com/sealkit/sealkit/internal/ociimage"
-	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/internal/webhookcert"
 	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/keysecret"
-	"github.com/sealkit/sealkit/test/node/cluster"
 )
 
-const (
-	controllerNS    = "sealkit-system"
-	controllerImage = "sealkit.local/seal-controller:e2e"
-)
+const controllerNS = "sealkit-system"
 
-// TestInstallManifests installs the kustomize base in manifests/ as a user
-// does, with the controller image built from this tree: both replicas of the
+// TestInstallRelease installs the release bundle as a user does: what `make
+// release` builds (install.yaml with the image pinned by digest, the image's
+// OCI archive, the seal archive), the archive imported into containerd and
+// `kubectl apply --server-side -f install.yaml`. Both replicas of the
 // Deployment become Ready under Pod Security "restricted" (the namespace's
 // label), exactly one holds the leader Lease, and the leader publishes the
 // cluster's public keys.
-func TestInstallManifests(t *testing.T) {
+func TestInstallRelease(t *testing.T) {
 	ctx := context.Background()
-	if err := kc.ImportImage(ctx, cluster.Image{
-		Name: controllerImage, Package: "./cmd/controller", Path: "/seal-controller", User: "65532:65532",
-	}); err != nil {
+	b := releaseBundle(t)
+	if err := kc.ImportArchive(ctx, b.Archive, b.Ref); err != nil {
 		t.Fatal(err)
 	}
-	overlay := overlay(t)
-	kubectl(t, "apply", "-k", overlay)
+	install := filepath.Join(b.Dist, "install.yaml")
+	kubectl(t, "apply", "--server-side", "-f", install)
 	t.Cleanup(func() {
 		if t.Failed() {
 			dumpNamespace(t, controllerNS)
 			out, _ := kc.Kubectl("logs", "-n", controllerNS, "-l", "app.kubernetes.io/name=seal-controller", "--tail=30", "--prefix").CombinedOutput()
 			t.Logf("controller logs:\n%s", out)
 		}
-		_, _ = kc.Kubectl("delete", "-k", overlay, "--wait=false").CombinedOutput()
+		uninstall(t, install)
 	})
 
 	t0 := time.Now()
@@ -62,6 +57,7 @@ func TestInstallManifests(t *testing.T) {
 	if len(names) != 2 {
 		t.Fatalf("controller Pods %v, want 2", names)
 	}
+	checkImage(t, b.Ref)
 	var leader string
 	eventually(t, 2*time.Minute, func() error {
 		lease, err := kc.Client.CoordinationV1().Leases(controllerNS).Get(ctx, controller.LeaderElectionID, metav1.GetOptions{})
@@ -140,10 +136,7 @@ func testEvictionRespectsPDB(t *testing.T) {
 // the leader unseals the applied SealedSecret.
 func testSealThroughWebhook(t *testing.T) {
 	ctx := context.Background()
-	seal, err := cluster.BuildStatic(ctx, "./cmd/seal", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	seal := releaseBundle(t).Seal
 	ns := namespace(t, "seal", nil)
 	run := func(args ...string) (string, error) {
 		cmd := exec.Command(seal, args...)
@@ -225,25 +218,13 @@ func testRollout(t *testing.T, ns string, verify func() error) {
 	}
 	before := snapshot()
 
-	next := controllerImage + "-2"
-	if err := kc.ImportImage(ctx, cluster.Image{
-		Name: next, Package: "./cmd/controller", Path: "/seal-controller", User: "65532:65532",
-		// Another build: the same program, another image.
-		Files: []ociimage.File{{Path: "/build", Mode: 0o644, Data: []byte("2\n")}},
-	}); err != nil {
+	next, archive := buildImage(t, releaseBundle(t).Meta.Version+".2")
+	if err := kc.ImportArchive(ctx, archive, next); err != nil {
 		t.Fatal(err)
 	}
 	kubectl(t, "set", "image", "-n", controllerNS, "deployment/seal-controller", "seal-controller="+next)
 	kubectl(t, "rollout", "status", "-n", controllerNS, "deployment/seal-controller", "--timeout=4m")
-	pods, err := kc.Client.CoreV1().Pods(controllerNS).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=seal-controller"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range pods.Items {
-		if p.DeletionTimestamp == nil && p.Spec.Containers[0].Image != next {
-			t.Errorf("Pod %s still runs %s", p.Name, p.Spec.Containers[0].Image)
-		}
-	}
+	checkImage(t, next)
 	// The new Pods serve the webhook once Ready; verify until one answers.
 	eventually(t, time.Minute, verify)
 	after := snapshot()
@@ -259,32 +240,28 @@ func testRollout(t *testing.T, ns string, verify func() error) {
 	}
 }
 
-// overlay writes a kustomization that takes manifests/ with the image built
-// here (a tag other than latest: kubelet then never tries to pull it).
-func overlay(t *testing.T) string {
-	root, err := testenv.ModuleRoot()
+// uninstall deletes what install.yaml installed and waits until the
+// namespace and the CRD are gone, so that the next install starts afresh.
+func uninstall(t *testing.T, install string) {
+	t.Helper()
+	out, err := kc.Kubectl("delete", "-f", install, "--ignore-not-found", "--timeout=3m").CombinedOutput()
+	if err != nil {
+		t.Errorf("kubectl delete -f install.yaml: %v\n%s", err, out)
+	}
+}
+
+// checkImage fails unless every live controller Pod runs image.
+func checkImage(t *testing.T, image string) {
+	t.Helper()
+	pods, err := kc.Client.CoreV1().Pods(controllerNS).List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=seal-controller"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	// kustomize takes a base by relative path only.
-	base, err := filepath.Rel(dir, filepath.Join(root, "manifests"))
-	if err != nil {
-		t.Fatal(err)
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp == nil && p.Spec.Containers[0].Image != image {
+			t.Errorf("Pod %s runs %s, want %s", p.Name, p.Spec.Containers[0].Image, image)
+		}
 	}
-	k := fmt.Sprintf(`apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-resources:
-  - %s
-images:
-  - name: ghcr.io/sealkit/seal-controller
-    newName: %s
-    newTag: %s
-`, base, controllerImage[:strings.LastIndex(controllerImage, ":")], controllerImage[strings.LastIndex(controllerImage, ":")+1:])
-	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 func kubectl(t *testing.T, args ...string) string {
