@@ -4,23 +4,29 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/sealkit/sealkit/internal/controller"
 	"github.com/sealkit/sealkit/internal/webhookcert"
 	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/keysecret"
+	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
 const controllerNS = "sealkit-system"
@@ -189,6 +195,9 @@ func testSealThroughWebhook(t *testing.T) {
 			return nil
 		})
 	})
+	t.Run("seal reseal through the webhook after seal keys rotate", func(t *testing.T) {
+		testReseal(t, ns, good, run)
+	})
 }
 
 // testRollout rolls the Deployment to another image build and checks that
@@ -238,6 +247,79 @@ func testRollout(t *testing.T, ns string, verify func() error) {
 			t.Errorf("%s appeared across the rollout", k)
 		}
 	}
+}
+
+// testReseal: after `seal keys rotate`, `seal reseal` re-seals the file's
+// value through the mutating webhook in the Pods (a server-side dry-run
+// carrying sealkit.dev/reseal, the API server's real webhook path): the value
+// changes, is sealed to the new key (the summary names it; after apply,
+// status.keyIDs does), and the applied object still unseals to the same
+// plaintext.
+func testReseal(t *testing.T, ns, file string, run func(...string) (string, error)) {
+	ctx := context.Background()
+	out, err := run("keys", "rotate", "--wait=90s")
+	m := regexp.MustCompile(`new active key (\S+) \(was (\S+)\)`).FindStringSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("seal keys rotate: %v\n%s", err, out)
+	}
+	newID, oldID := m[1], m[2]
+	t.Logf("rotated: %s -> %s", oldID, newID)
+	before, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resealed := filepath.Join(t.TempDir(), "db.yaml")
+	if err := os.WriteFile(resealed, before, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err = run("reseal", resealed)
+	if err != nil || !strings.Contains(out, "resealed 1 values in 1 objects, 1 files changed") || !strings.Contains(out, "sealed to "+newID) {
+		t.Fatalf("seal reseal: %v; want 1 value re-sealed to %s\n%s", err, newID, out)
+	}
+	after, err := os.ReadFile(resealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := sealedValue(t, before), sealedValue(t, after); a == b || b == "" {
+		t.Fatalf("the re-sealed value is unchanged or empty")
+	}
+	// The rest of the file is as it was.
+	if strings.Count(string(after), "\n") != strings.Count(string(before), "\n") {
+		t.Errorf("reseal changed more than the value:\n%s", after)
+	}
+
+	kubectl(t, "apply", "-f", resealed)
+	eventually(t, time.Minute, func() error {
+		var ss v1alpha1.SealedSecret
+		if err := json.Unmarshal([]byte(kubectl(t, "get", "sealedsecret", "db", "-n", ns, "-o", "json")), &ss); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(ss.Status.Conditions, v1alpha1.ConditionReady)
+		if ss.Status.ObservedGeneration != ss.Generation || c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != ss.Generation {
+			return fmt.Errorf("SealedSecret %s/db generation %d: status %+v", ns, ss.Generation, ss.Status)
+		}
+		if !slices.Equal(ss.Status.KeyIDs, []string{newID}) {
+			return fmt.Errorf("SealedSecret %s/db opened with keys %v, want %s", ns, ss.Status.KeyIDs, newID)
+		}
+		return nil
+	})
+	s, err := kc.Client.CoreV1().Secrets(ns).Get(ctx, "db", metav1.GetOptions{})
+	if err != nil || string(s.Data["password"]) != "canary-node-7" {
+		t.Fatalf("Secret %s/db after the re-sealed apply: %v (password changed: %t)", ns, err, err == nil)
+	}
+	if out, err := run("verify", resealed); err != nil || !strings.Contains(out, "ok "+ns+"/db") {
+		t.Errorf("seal verify of the re-sealed file: %v\n%s", err, out)
+	}
+}
+
+// sealedValue is the sealed password of a SealedSecret manifest.
+func sealedValue(t *testing.T, manifest []byte) string {
+	t.Helper()
+	var ss v1alpha1.SealedSecret
+	if err := yaml.Unmarshal(manifest, &ss); err != nil {
+		t.Fatal(err)
+	}
+	return ss.Spec.EncryptedData["password"]
 }
 
 // uninstall deletes what install.yaml installed and waits until the
