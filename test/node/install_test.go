@@ -22,7 +22,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/sealkit/sealkit/internal/controller"
 	"github.com/sealkit/sealkit/internal/webhookcert"
 	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/keysecret"
@@ -64,26 +63,7 @@ func TestInstallRelease(t *testing.T) {
 		t.Fatalf("controller Pods %v, want 2", names)
 	}
 	checkImage(t, b.Ref)
-	var leader string
-	eventually(t, 2*time.Minute, func() error {
-		lease, err := kc.Client.CoordinationV1().Leases(controllerNS).Get(ctx, controller.LeaderElectionID, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		holder := ""
-		if lease.Spec.HolderIdentity != nil {
-			holder = *lease.Spec.HolderIdentity
-		}
-		for _, n := range names {
-			// controller-runtime's identity is the host name (the Pod's
-			// name) and a random suffix.
-			if strings.HasPrefix(holder, n+"_") {
-				leader = n
-				return nil
-			}
-		}
-		return fmt.Errorf("lease holder %q is none of the Pods %v", holder, names)
-	})
+	leader, _ := leaderPods(t)
 	t.Logf("leader: %s of %v", leader, names)
 
 	eventually(t, time.Minute, func() error {
@@ -99,6 +79,7 @@ func TestInstallRelease(t *testing.T) {
 
 	t.Run("seal through the webhook in the Pods", testSealThroughWebhook)
 	t.Run("eviction respects the PodDisruptionBudget", testEvictionRespectsPDB)
+	t.Run("deleting the leader during a backlog of 1,000 SealedSecrets", testLeaderHandover)
 }
 
 // testEvictionRespectsPDB: a drain evicts through the Eviction API; with both

@@ -17,11 +17,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/sealkit/sealkit/test/node/cluster"
 )
@@ -36,6 +38,8 @@ var kc *cluster.Cluster
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	// The tests' controller-runtime clients log nothing worth reading.
+	ctrllog.SetLogger(logr.Discard())
 	os.Exit(run(m))
 }
 
