@@ -123,17 +123,8 @@ func testEvictionRespectsPDB(t *testing.T) {
 // the leader unseals the applied SealedSecret.
 func testSealThroughWebhook(t *testing.T) {
 	ctx := context.Background()
-	seal := releaseBundle(t).Seal
 	ns := namespace(t, "seal", nil)
-	run := func(args ...string) (string, error) {
-		cmd := exec.Command(seal, args...)
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+kc.Kubeconfig)
-		out, err := cmd.Output()
-		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
-			return string(out) + string(ee.Stderr), err
-		}
-		return string(out), err
-	}
+	run := runSeal
 	out, err := run("create", "db", "--from-literal=password=canary-node-7", "-n", ns)
 	if err != nil {
 		t.Fatalf("seal create: %v\n%s", err, out)
@@ -301,6 +292,18 @@ func sealedValue(t *testing.T, manifest []byte) string {
 		t.Fatal(err)
 	}
 	return ss.Spec.EncryptedData["password"]
+}
+
+// runSeal runs the released seal binary against the cluster and returns its
+// stdout, followed by its stderr when it fails.
+func runSeal(args ...string) (string, error) {
+	cmd := exec.Command(theBundle.Seal, args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kc.Kubeconfig)
+	out, err := cmd.Output()
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+		return string(out) + string(ee.Stderr), err
+	}
+	return string(out), err
 }
 
 // uninstall deletes what install.yaml installed and waits until the
