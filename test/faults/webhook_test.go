@@ -159,27 +159,13 @@ func admissionBuckets(t *testing.T, w *world) map[float64]float64 {
 // injects the CA bundle.
 func installWebhooks(t *testing.T, w *world, port int) {
 	t.Helper()
-	root, err := testenv.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	sel := &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
 		Key: corev1.LabelMetadataName, Operator: metav1.LabelSelectorOpIn, Values: []string{w.appNS}}}}
 	url := func(cc *admissionregistrationv1.WebhookClientConfig) {
 		u := fmt.Sprintf("https://127.0.0.1:%d%s", port, ptr.Deref(cc.Service.Path, "/"))
 		cc.Service, cc.URL = nil, &u
 	}
-	var v admissionregistrationv1.ValidatingWebhookConfiguration
-	var m admissionregistrationv1.MutatingWebhookConfiguration
-	for file, obj := range map[string]any{"validating.yaml": &v, "mutating.yaml": &m} {
-		b, err := os.ReadFile(filepath.Join(root, "manifests", "webhook", file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := yaml.UnmarshalStrict(b, obj); err != nil {
-			t.Fatal(err)
-		}
-	}
+	v, m := testenv.ShippedWebhooks(t)
 	for i := range v.Webhooks {
 		url(&v.Webhooks[i].ClientConfig)
 		v.Webhooks[i].NamespaceSelector = sel
@@ -188,7 +174,7 @@ func installWebhooks(t *testing.T, w *world, port int) {
 		url(&m.Webhooks[i].ClientConfig)
 		m.Webhooks[i].NamespaceSelector = sel
 	}
-	for _, o := range []client.Object{&v, &m} {
+	for _, o := range []client.Object{v, m} {
 		if err := w.c.Create(context.Background(), o); err != nil {
 			t.Fatal(err)
 		}
