@@ -33,7 +33,6 @@ import (
 	"github.com/sealkit/sealkit/internal/controller/reconciler"
 	"github.com/sealkit/sealkit/internal/ctrlproc"
 	"github.com/sealkit/sealkit/internal/parallel"
-	kscheme "github.com/sealkit/sealkit/internal/scheme"
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/sealed"
@@ -275,15 +274,7 @@ func newClient(t testing.TB, cfg *rest.Config, qps float32, burst int) client.Cl
 		qps, burst = 1000, 2000 // setup traffic, not measured
 	}
 	cfg.QPS, cfg.Burst = qps, burst
-	scheme, err := kscheme.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testenv.NewClient(t, cfg)
 }
 
 func mkNamespace(t testing.TB, c client.Client, name string) {

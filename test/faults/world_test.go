@@ -27,7 +27,6 @@ import (
 
 	"github.com/sealkit/sealkit/internal/ctrlproc"
 	"github.com/sealkit/sealkit/internal/parallel"
-	kscheme "github.com/sealkit/sealkit/internal/scheme"
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
@@ -119,15 +118,7 @@ func fastClient(t *testing.T, cfg *rest.Config) client.Client {
 	t.Helper()
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = 2000, 4000
-	scheme, err := kscheme.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testenv.NewClient(t, cfg)
 }
 
 // start runs one more seal-controller process for this world.
