@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/yaml"
 
 	"github.com/sealkit/sealkit/internal/controller"
 	"github.com/sealkit/sealkit/internal/controller/ctrltest"
@@ -59,17 +58,7 @@ func mustSeal(t *testing.T, args ...string) string {
 // never passes because the webhook was not reached.
 func webhookOptions(t testing.TB) envtest.WebhookInstallOptions {
 	t.Helper()
-	var v admissionv1.ValidatingWebhookConfiguration
-	var m admissionv1.MutatingWebhookConfiguration
-	for file, into := range map[string]any{"validating.yaml": &v, "mutating.yaml": &m} {
-		b, err := os.ReadFile(filepath.Join("..", "..", "manifests", "webhook", file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := yaml.UnmarshalStrict(b, into); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-	}
+	v, m := testenv.ShippedWebhooks(t)
 	fail := admissionv1.Fail
 	for i := range v.Webhooks {
 		v.Webhooks[i].FailurePolicy = &fail
@@ -78,8 +67,8 @@ func webhookOptions(t testing.TB) envtest.WebhookInstallOptions {
 		m.Webhooks[i].FailurePolicy = &fail
 	}
 	return envtest.WebhookInstallOptions{
-		ValidatingWebhooks: []*admissionv1.ValidatingWebhookConfiguration{&v},
-		MutatingWebhooks:   []*admissionv1.MutatingWebhookConfiguration{&m},
+		ValidatingWebhooks: []*admissionv1.ValidatingWebhookConfiguration{v},
+		MutatingWebhooks:   []*admissionv1.MutatingWebhookConfiguration{m},
 	}
 }
 

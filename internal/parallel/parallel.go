@@ -109,3 +109,15 @@ func Ordered[R any](n, workers int, work func(i int) R, emit func(i int, r R) bo
 	}
 	wg.Wait()
 }
+
+// Each calls f(i) for every i in [0, n) on up to workers goroutines (zero:
+// [Workers]) and returns the error of the lowest i that failed, or nil; no
+// further work starts once that failure is known.
+func Each(n, workers int, f func(i int) error) error {
+	var first error
+	Ordered(n, workers, f, func(_ int, err error) bool {
+		first = err
+		return err == nil
+	})
+	return first
+}

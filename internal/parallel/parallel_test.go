@@ -1,6 +1,7 @@
 package parallel
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync/atomic"
@@ -80,4 +81,25 @@ func TestOrderedBoundsWorkAhead(t *testing.T) {
 
 func TestOrderedNothing(t *testing.T) {
 	Ordered(0, 4, func(int) int { t.Fatal("work called"); return 0 }, func(int, int) bool { t.Fatal("emit called"); return true })
+}
+
+// TestEachReturnsTheFirstFailure: every step runs until one fails, and the
+// failure of the lowest index is the one returned.
+func TestEachReturnsTheFirstFailure(t *testing.T) {
+	var ran atomic.Int32
+	if err := Each(300, 8, func(i int) error { jitter(); ran.Add(1); return nil }); err != nil || ran.Load() != 300 {
+		t.Fatalf("Each of steps that succeed: %v, %d ran", err, ran.Load())
+	}
+	for range 20 {
+		err := Each(1000, 4, func(i int) error {
+			jitter()
+			if i == 37 || i == 38 || i == 500 {
+				return fmt.Errorf("step %d", i)
+			}
+			return nil
+		})
+		if err == nil || err.Error() != "step 37" {
+			t.Fatalf("Each: %v, want step 37", err)
+		}
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -276,4 +277,19 @@ func StartContext(ctx context.Context, opts Options) (*Env, error) {
 		}
 		return nil, ctx.Err()
 	}
+}
+
+// NewClient is a client of cfg with sealkit's scheme, for a test acting as
+// another user or with other rate limits than [Env.Client].
+func NewClient(t testing.TB, cfg *rest.Config) client.Client {
+	t.Helper()
+	scheme, err := kscheme.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -16,7 +16,6 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/yaml"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -30,29 +29,15 @@ import (
 // sharing the control plane never call them.
 func whConfigs(t *testing.T, env *testenv.Env, name string) {
 	t.Helper()
-	root, err := testenv.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	never := &metav1.LabelSelector{MatchLabels: map[string]string{"sealkit.dev/test": "never"}}
-	var v admissionregistrationv1.ValidatingWebhookConfiguration
-	var m admissionregistrationv1.MutatingWebhookConfiguration
-	for file, obj := range map[string]client.Object{"validating.yaml": &v, "mutating.yaml": &m} {
-		b, err := os.ReadFile(filepath.Join(root, "manifests", "webhook", file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := yaml.Unmarshal(b, obj); err != nil {
-			t.Fatal(err)
-		}
-	}
+	v, m := testenv.ShippedWebhooks(t)
 	for i := range v.Webhooks {
 		v.Webhooks[i].NamespaceSelector = never
 	}
 	for i := range m.Webhooks {
 		m.Webhooks[i].NamespaceSelector = never
 	}
-	for _, o := range []client.Object{&v, &m} {
+	for _, o := range []client.Object{v, m} {
 		o.SetName(name)
 		if err := env.Client.Create(context.Background(), o); err != nil {
 			t.Fatal(err)

@@ -21,7 +21,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	"github.com/sealkit/sealkit/internal/controller/webhooks"
 	"github.com/sealkit/sealkit/internal/ctrlproc"
@@ -162,21 +161,7 @@ const (
 func (c *cluster) setWebhooks(t testing.TB, setup webhookSetup) {
 	t.Helper()
 	ctx := context.Background()
-	root, err := testenv.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v admissionv1.ValidatingWebhookConfiguration
-	var m admissionv1.MutatingWebhookConfiguration
-	for file, into := range map[string]any{"validating.yaml": &v, "mutating.yaml": &m} {
-		b, err := os.ReadFile(filepath.Join(root, "manifests", "webhook", file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := yaml.UnmarshalStrict(b, into); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-	}
+	v, m := testenv.ShippedWebhooks(t)
 	// Keep the caBundle the controller injected, if any.
 	var curV admissionv1.ValidatingWebhookConfiguration
 	var curM admissionv1.MutatingWebhookConfiguration
@@ -202,10 +187,10 @@ func (c *cluster) setWebhooks(t testing.TB, setup webhookSetup) {
 	for i := range m.Webhooks {
 		m.Webhooks[i].ClientConfig = admissionv1.WebhookClientConfig{URL: ptr(c.hook + webhooks.MutatePath), CABundle: ca}
 	}
-	if err := c.admin.Create(ctx, &v); err != nil {
+	if err := c.admin.Create(ctx, v); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.admin.Create(ctx, &m); err != nil {
+	if err := c.admin.Create(ctx, m); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -18,8 +18,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,7 +32,7 @@ import (
 	"github.com/sealkit/sealkit/internal/controller"
 	"github.com/sealkit/sealkit/internal/controller/reconciler"
 	"github.com/sealkit/sealkit/internal/ctrlproc"
-	kscheme "github.com/sealkit/sealkit/internal/scheme"
+	"github.com/sealkit/sealkit/internal/parallel"
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/sealed"
@@ -76,7 +74,7 @@ func BenchmarkController(b *testing.B) {
 
 	mkNamespace(t, admin, "unrelated")
 	start := time.Now()
-	parallel(*unrelated, 16, func(i int) error {
+	parallelOrPanic(*unrelated, 16, func(i int) error {
 		v := make([]byte, 4096)
 		_, _ = rand.Read(v)
 		return admin.Create(ctx, &corev1.Secret{
@@ -114,7 +112,7 @@ func runOne(t testing.TB, env *testenv.Env, admin client.Client, id *crypto.Iden
 	mkNamespace(t, admin, ns)
 	mkNamespace(t, admin, plainNS)
 	start := time.Now()
-	parallel(n, 16, func(i int) error {
+	parallelOrPanic(n, 16, func(i int) error {
 		ss, err := sealedSecret(ns, fmt.Sprintf("s-%05d", i), id)
 		if err != nil {
 			return err
@@ -147,7 +145,7 @@ func runOne(t testing.TB, env *testenv.Env, admin client.Client, id *crypto.Iden
 	plain := newClient(t, env.Config, qps, burst)
 	keyID := string(id.KeyID())
 	start = time.Now()
-	parallel(n, workers, func(i int) error {
+	parallelOrPanic(n, workers, func(i int) error {
 		name := fmt.Sprintf("s-%05d", i)
 		data := map[string][]byte{}
 		for k := range 5 {
@@ -276,15 +274,7 @@ func newClient(t testing.TB, cfg *rest.Config, qps float32, burst int) client.Cl
 		qps, burst = 1000, 2000 // setup traffic, not measured
 	}
 	cfg.QPS, cfg.Burst = qps, burst
-	scheme, err := kscheme.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testenv.NewClient(t, cfg)
 }
 
 func mkNamespace(t testing.TB, c client.Client, name string) {
@@ -293,30 +283,11 @@ func mkNamespace(t testing.TB, c client.Client, name string) {
 	}
 }
 
-// parallel runs f(0..n-1) on w workers and panics on the first error (the
-// benchmark is meaningless past one).
-func parallel(n, w int, f func(i int) error) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var once sync.Once
-	var first error
-	for range w {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				if err := f(i); err != nil {
-					once.Do(func() { first = err })
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if first != nil {
-		panic(first)
+// parallelOrPanic runs f(0..n-1) on w workers and panics on the first
+// error (the benchmark is meaningless past one).
+func parallelOrPanic(n, w int, f func(i int) error) {
+	if err := parallel.Each(n, w, f); err != nil {
+		panic(err)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/sealkit/sealkit/internal/parallel"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
@@ -44,7 +45,7 @@ func TestSoak(t *testing.T) {
 	start := time.Now()
 	// Unrelated Secrets of 4 KiB each in the tenant namespace: the
 	// controller must not cache, change or be slowed by them.
-	err := parallel(sz.unrelated, 16, func(i int) error {
+	err := parallel.Each(sz.unrelated, 16, func(i int) error {
 		v := make([]byte, 4096)
 		_, _ = rand.Read(v)
 		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: w.appNS, Name: fmt.Sprintf("unrelated-%05d", i)},

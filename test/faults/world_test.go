@@ -26,7 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sealkit/sealkit/internal/ctrlproc"
-	kscheme "github.com/sealkit/sealkit/internal/scheme"
+	"github.com/sealkit/sealkit/internal/parallel"
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
@@ -118,15 +118,7 @@ func fastClient(t *testing.T, cfg *rest.Config) client.Client {
 	t.Helper()
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = 2000, 4000
-	scheme, err := kscheme.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testenv.NewClient(t, cfg)
 }
 
 // start runs one more seal-controller process for this world.
@@ -211,7 +203,7 @@ func (w *world) createSealed(prefix string, n int) {
 	w.t.Helper()
 	rs := w.recipients()
 	ctx := context.Background()
-	err := parallel(n, 16, func(i int) error {
+	err := parallel.Each(n, 16, func(i int) error {
 		name := fmt.Sprintf("%s-%05d", prefix, i)
 		ss := w.seal(rs, name, w.values(name), nil)
 		if ss == nil {
@@ -615,30 +607,4 @@ func (w *world) auditLeaks() {
 			leak("the status of "+ss.Name, c.Message)
 		}
 	}
-}
-
-// parallel runs f(0..n-1) on w workers and returns the first error.
-func parallel(n, workers int, f func(i int) error) error {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var once sync.Once
-	var first error
-	for range min(workers, n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if err := f(i); err != nil {
-					once.Do(func() { first = err })
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return first
 }

@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sealkit/sealkit/internal/release"
-	kscheme "github.com/sealkit/sealkit/internal/scheme"
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
@@ -190,15 +189,7 @@ func bind(t *testing.T, env *testenv.Env, ns, user, clusterRole string) {
 func userClient(t *testing.T, env *testenv.Env, name string) client.Client {
 	t.Helper()
 	cfg, _ := env.User(name)
-	scheme, err := kscheme.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testenv.NewClient(t, cfg)
 }
 
 // sealedSecret is a valid SealedSecret ns/name, sealed to a throw-away key.
