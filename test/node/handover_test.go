@@ -25,7 +25,7 @@ import (
 
 	"github.com/sealkit/sealkit/internal/controller"
 	"github.com/sealkit/sealkit/internal/ctrlproc"
-	kscheme "github.com/sealkit/sealkit/internal/scheme"
+	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/keysecret"
@@ -325,15 +325,7 @@ func fastClient(t *testing.T) client.Client {
 	t.Helper()
 	cfg := rest.CopyConfig(kc.Config)
 	cfg.QPS, cfg.Burst = 2000, 4000
-	scheme, err := kscheme.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testenv.NewClient(t, cfg)
 }
 
 func publishedKeyring(t *testing.T, c client.Client) *keyring.Keyring {
