@@ -148,9 +148,7 @@ func (w *world) driftWhileAway(n int) (edited, deleted, changed int) {
 			continue // not unsealed yet
 		}
 		drift := map[string][]byte{"password": []byte("edited by hand")}
-		w.mu.Lock()
-		w.accepted[name] = append(w.accepted[name], drift)
-		w.mu.Unlock()
+		w.ledger.Accept(name, drift)
 		s.Data = drift
 		if err := w.c.Update(ctx, &s); err != nil {
 			w.t.Fatal(err)

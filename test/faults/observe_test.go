@@ -1,10 +1,7 @@
 package faults
 
 import (
-	"bytes"
 	"context"
-	"maps"
-	"slices"
 	"sync"
 	"testing"
 
@@ -74,10 +71,7 @@ func (o *observer) seen(w *world, obj any, added bool) {
 	if !ok || !ours(s) {
 		return
 	}
-	w.mu.Lock()
-	versions := w.accepted[s.Name]
-	w.mu.Unlock()
-	okData := slices.ContainsFunc(versions, func(d map[string][]byte) bool { return maps.EqualFunc(d, s.Data, bytes.Equal) })
+	okData := w.ledger.Accepts(s.Name, s.Data)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if !okData {

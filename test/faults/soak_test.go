@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/sealkit/sealkit/internal/audit"
 	"github.com/sealkit/sealkit/internal/parallel"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
@@ -67,7 +68,7 @@ func TestSoak(t *testing.T) {
 	}
 	for _, s := range list.Items {
 		if strings.HasPrefix(s.Name, "unrelated-") {
-			w.bystanders = append(w.bystanders, bystander{key: client.ObjectKeyFromObject(&s), rv: s.ResourceVersion, data: s.Data})
+			w.bystanders = append(w.bystanders, audit.Of(&s))
 		}
 	}
 
@@ -130,9 +131,7 @@ func (w *world) churnOne(n int) string {
 			return "edit-missed"
 		}
 		drift := map[string][]byte{"password": []byte("edited by hand")}
-		w.mu.Lock()
-		w.accepted[name] = append(w.accepted[name], drift)
-		w.mu.Unlock()
+		w.ledger.Accept(name, drift)
 		s.Data = drift
 		if err := w.c.Update(ctx, &s); err != nil && !apierrors.IsConflict(err) {
 			w.t.Fatal(err)

@@ -1,16 +1,10 @@
 package faults
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
-	"maps"
 	"os"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,20 +12,17 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/sealkit/sealkit/internal/audit"
 	"github.com/sealkit/sealkit/internal/ctrlproc"
 	"github.com/sealkit/sealkit/internal/parallel"
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
-	"github.com/sealkit/sealkit/pkg/keyring"
 	"github.com/sealkit/sealkit/pkg/keysecret"
-	"github.com/sealkit/sealkit/pkg/sealed"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
@@ -51,13 +42,12 @@ type world struct {
 	kubeconfig string
 	args       []string
 
-	mu sync.Mutex
-	// expected is what every SealedSecret's Secret must hold: data and type.
-	expected map[string]want
-	// accepted are every data a Secret may show on its way (earlier
-	// versions, drift the test wrote): the observer flags anything else.
-	accepted   map[string][]map[string][]byte
-	bystanders []bystander
+	// ledger is what every SealedSecret's Secret must hold, and every data
+	// it may show on its way: the observer flags anything else.
+	ledger *audit.Ledger
+
+	mu         sync.Mutex
+	bystanders []audit.Bystander
 	procs      []*ctrlproc.Process
 	replicas   []*replica
 	obs        *observer
@@ -66,17 +56,6 @@ type world struct {
 	// exitsExpected: the scenario's fault may make the controller exit by
 	// itself (a lost leader lease); the exits are reported, not failed.
 	exitsExpected bool
-}
-
-type want struct {
-	data map[string][]byte
-	typ  corev1.SecretType
-}
-
-type bystander struct {
-	key  types.NamespacedName
-	rv   string
-	data map[string][]byte
 }
 
 // newWorld makes namespaces and the first key, and watches the tenant
@@ -93,10 +72,7 @@ func newWorldAs(t *testing.T, ctrlNS, kubeconfig string) *world {
 	t.Helper()
 	env := testenv.Shared(t)
 	w := &world{t: t, env: env, c: fastClient(t, env.Config), cs: kubernetes.NewForConfigOrDie(env.Config),
-		expected: map[string]want{}, accepted: map[string][]map[string][]byte{}}
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	w.canary = "CANARY-" + hex.EncodeToString(b[:])[:17] // 24 bytes: its base64 is a fixed prefix of every value's
+		ledger: audit.NewLedger(), canary: audit.NewCanary()}
 	w.ctrlNS, w.kubeconfig = ctrlNS, kubeconfig
 	if w.ctrlNS == "" {
 		w.ctrlNS = env.Namespace(t)
@@ -136,13 +112,8 @@ func (w *world) start(extra ...string) *ctrlproc.Process {
 // keyring, or the first key before anything was published.
 func (w *world) recipients() []*crypto.Recipient {
 	w.t.Helper()
-	var cm corev1.ConfigMap
-	err := w.c.Get(context.Background(), client.ObjectKey{Namespace: w.ctrlNS, Name: keyring.KeyringConfigMap}, &cm)
+	kr, err := audit.PublishedKeyring(context.Background(), w.c, w.ctrlNS)
 	if err == nil {
-		kr, err := keyring.Parse(strings.NewReader(cm.Data[keyring.KeyringDataKey]))
-		if err != nil {
-			w.t.Fatal(err)
-		}
 		rs, err := kr.SealingRecipients()
 		if err != nil {
 			w.t.Fatal(err)
@@ -161,40 +132,25 @@ func (w *world) recipients() []*crypto.Recipient {
 
 func (w *world) keys() keysecret.Set {
 	w.t.Helper()
-	var list corev1.SecretList
-	if err := w.c.List(context.Background(), &list, keysecret.ListOptions(w.ctrlNS)...); err != nil {
+	set, err := audit.Keys(context.Background(), w.c, w.ctrlNS)
+	if err != nil {
 		w.t.Fatal(err)
 	}
-	return keysecret.ParseAll(list.Items)
+	return set
 }
 
 // values are the plaintext of one SealedSecret: a canary value and a
 // random one.
-func (w *world) values(name string) map[string][]byte {
-	r := make([]byte, 16)
-	_, _ = rand.Read(r)
-	return map[string][]byte{
-		"password": []byte(w.canary + "-" + name + "-" + hex.EncodeToString(r[:4])),
-		"token":    r,
-	}
-}
+func (w *world) values(name string) map[string][]byte { return audit.Values(w.canary, name) }
 
 // seal seals data as the Secret name of the tenant namespace, edited by
 // edit (type, immutability), and records it as expected.
 func (w *world) seal(rs []*crypto.Recipient, name string, data map[string][]byte, edit func(*corev1.Secret)) *v1alpha1.SealedSecret {
-	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: w.appNS, Name: name}, Data: data, Type: corev1.SecretTypeOpaque}
-	if edit != nil {
-		edit(s)
-	}
-	ss, err := sealed.Seal(s, sealed.SealOptions{Scope: crypto.ScopeStrict, Recipients: rs})
+	ss, err := w.ledger.Seal(rs, w.appNS, name, data, edit)
 	if err != nil {
 		w.t.Error(err)
 		return nil
 	}
-	w.mu.Lock()
-	w.expected[name] = want{data: maps.Clone(data), typ: s.Type}
-	w.accepted[name] = append(w.accepted[name], maps.Clone(data))
-	w.mu.Unlock()
 	return ss
 }
 
@@ -241,23 +197,12 @@ func (w *world) update(name string, edit func(*corev1.Secret)) {
 func (w *world) settle(n int) {
 	w.t.Helper()
 	ctx := context.Background()
-	other := w.env.Namespace(w.t)
-	byst := []*corev1.Secret{
-		{ObjectMeta: metav1.ObjectMeta{Namespace: other, Name: "elsewhere"}},
-		{ObjectMeta: metav1.ObjectMeta{Namespace: w.appNS, Name: "plain"}},
-		{ObjectMeta: metav1.ObjectMeta{Namespace: w.appNS, Name: "lookalike",
-			Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByController}}},
-		{ObjectMeta: metav1.ObjectMeta{Namespace: w.appNS, Name: "adopted",
-			Annotations: map[string]string{v1alpha1.AnnotationManaged: "true"}}},
-	}
-	for _, s := range byst {
-		s.Data = map[string][]byte{"owner": []byte("someone else"), "blob": []byte(w.canary)}
-		if err := w.c.Create(ctx, s); err != nil {
-			w.t.Fatal(err)
-		}
+	keys, err := audit.CreateBystanders(ctx, w.c, w.appNS, w.env.Namespace(w.t), w.canary)
+	if err != nil {
+		w.t.Fatal(err)
 	}
 	rs := w.recipients()
-	if err := w.c.Create(ctx, w.seal(rs, "adopted", w.values("adopted"), nil)); err != nil {
+	if err := w.c.Create(ctx, w.seal(rs, audit.Adopted, w.values(audit.Adopted), nil)); err != nil {
 		w.t.Fatal(err)
 	}
 	w.createSealed("settled", n)
@@ -265,20 +210,16 @@ func (w *world) settle(n int) {
 	w.waitReady(2 * time.Minute)
 	w.stop()
 
-	var keys []types.NamespacedName
-	for _, s := range byst {
-		keys = append(keys, client.ObjectKeyFromObject(s))
-	}
 	for i := range n {
 		keys = append(keys, types.NamespacedName{Namespace: w.appNS, Name: fmt.Sprintf("settled-%05d", i)})
 	}
-	for _, k := range keys {
-		var s corev1.Secret
-		if err := w.c.Get(ctx, k, &s); err != nil {
-			w.t.Fatal(err)
-		}
-		w.bystanders = append(w.bystanders, bystander{key: k, rv: s.ResourceVersion, data: s.Data})
+	bs, err := audit.Record(ctx, w.c, keys...)
+	if err != nil {
+		w.t.Fatal(err)
 	}
+	w.mu.Lock()
+	w.bystanders = append(w.bystanders, bs...)
+	w.mu.Unlock()
 }
 
 // replica is one controller slot, as a Pod of a Deployment: when its
@@ -415,10 +356,7 @@ func (w *world) waitCount(n int, limit time.Duration) time.Duration {
 func (w *world) waitReady(limit time.Duration) time.Duration {
 	w.t.Helper()
 	start := time.Now()
-	w.mu.Lock()
-	n := len(w.expected)
-	w.mu.Unlock()
-	w.waitCount(n, limit)
+	w.waitCount(w.ledger.Len(), limit)
 	for !w.converged() {
 		if time.Since(start) > limit {
 			w.t.Fatalf("timed out after %s waiting for every Secret to hold what was sealed", limit)
@@ -439,16 +377,7 @@ func (w *world) converged() bool {
 	if err := w.c.List(ctx, &secrets, client.InNamespace(w.appNS)); err != nil {
 		return false
 	}
-	w.mu.Lock()
-	expected := maps.Clone(w.expected)
-	w.mu.Unlock()
-	for i := range secrets.Items {
-		s := &secrets.Items[i]
-		if e, ok := expected[s.Name]; ok && maps.EqualFunc(s.Data, e.data, bytes.Equal) && s.Type == e.typ {
-			delete(expected, s.Name)
-		}
-	}
-	if len(expected) > 0 {
+	if lost, wrong := w.ledger.Compare(secrets.Items); len(lost)+len(wrong) > 0 {
 		return false
 	}
 	var list v1alpha1.SealedSecretList
@@ -467,144 +396,95 @@ func (w *world) converged() bool {
 // a fault is injected mid-backlog.
 func (w *world) waitProgress(n int) { w.t.Helper(); w.waitCount(n, 5*time.Minute) }
 
-// audit is the check every scenario ends with.
+// auditResult is what the check every scenario ends with counted.
 type auditResult struct {
 	objects, lost, wrong, bystandersChanged int
 }
 
+// audit is the check every scenario ends with: every Secret holds what was
+// sealed, the bystanders are untouched, every SealedSecret is Ready for its
+// generation, one key is active and published, no canary leaked, and the
+// observer saw nothing wrong on the way.
 func (w *world) audit() auditResult {
 	w.t.Helper()
 	ctx := context.Background()
-	var r auditResult
 	var secrets corev1.SecretList
 	if err := w.c.List(ctx, &secrets, client.InNamespace(w.appNS)); err != nil {
 		w.t.Fatal(err)
 	}
-	have := map[string]*corev1.Secret{}
-	for i := range secrets.Items {
-		have[secrets.Items[i].Name] = &secrets.Items[i]
+	lost, wrong := w.ledger.Compare(secrets.Items)
+	for _, name := range lost {
+		w.t.Errorf("Secret %s lost", name)
+	}
+	for _, name := range wrong {
+		w.t.Errorf("Secret %s holds the wrong data or type", name)
 	}
 	w.mu.Lock()
-	expected := maps.Clone(w.expected)
+	bs := slices.Clone(w.bystanders)
 	w.mu.Unlock()
-	r.objects = len(expected)
-	for name, e := range expected {
-		s, ok := have[name]
-		switch {
-		case !ok:
-			r.lost++
-			w.t.Errorf("Secret %s lost", name)
-		case !maps.EqualFunc(s.Data, e.data, bytes.Equal) || s.Type != e.typ:
-			r.wrong++
-			w.t.Errorf("Secret %s holds the wrong data or type (%s, want %s)", name, s.Type, e.typ)
-		}
-	}
-	for _, b := range w.bystanders {
-		var s corev1.Secret
-		err := w.c.Get(ctx, b.key, &s)
-		if err != nil || s.ResourceVersion != b.rv || !maps.EqualFunc(s.Data, b.data, bytes.Equal) {
-			r.bystandersChanged++
-			w.t.Errorf("bystander Secret %s changed (resourceVersion %s, was %s; %v)", b.key, s.ResourceVersion, b.rv, err)
-		}
+	changed := audit.Changed(ctx, w.c, bs)
+	for _, c := range changed {
+		w.t.Error(c)
 	}
 	if w.crashes > 0 && !w.exitsExpected {
 		w.t.Errorf("the controller exited by itself %d times", w.crashes)
 	}
-	w.auditStatus(expected)
+	w.auditStatus()
 	w.auditKeys()
 	w.auditLeaks()
 	w.obs.check(w)
-	return r
+	return auditResult{objects: w.ledger.Len(), lost: len(lost), wrong: len(wrong), bystandersChanged: len(changed)}
 }
 
 // auditStatus: every SealedSecret is Ready for its current generation.
-func (w *world) auditStatus(expected map[string]want) {
+func (w *world) auditStatus() {
 	w.t.Helper()
 	var list v1alpha1.SealedSecretList
 	if err := w.c.List(context.Background(), &list, client.InNamespace(w.appNS)); err != nil {
 		w.t.Fatal(err)
 	}
-	if len(list.Items) != len(expected) {
-		w.t.Errorf("%d SealedSecrets, the test made %d", len(list.Items), len(expected))
-	}
-	for _, ss := range list.Items {
-		c := meta.FindStatusCondition(ss.Status.Conditions, v1alpha1.ConditionReady)
-		if c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != ss.Generation || ss.Status.ObservedGeneration != ss.Generation {
-			w.t.Errorf("SealedSecret %s (generation %d): status %+v", ss.Name, ss.Generation, ss.Status)
-		}
+	for _, p := range audit.StatusProblems(list.Items, w.ledger.Len()) {
+		w.t.Error(p)
 	}
 }
 
-// auditKeys: exactly one active key, and the published keyring says so.
+// auditKeys: exactly one active key, and the published keyring says so. A
+// key rotation may still be on its way: the controller is kept running
+// until it is.
 func (w *world) auditKeys() {
 	w.t.Helper()
+	var last error
+	defer func() {
+		if last != nil {
+			w.t.Logf("keys, last seen: %v", last)
+		}
+	}()
 	testenv.EventuallyWithin(w.t, 2*time.Minute, "one active key, published", func() bool {
 		w.tick()
-		set := w.keys()
-		active := 0
-		for _, k := range set.Keys {
-			if k.Labelled == keyring.StateActive {
-				active++
-			}
-		}
-		if active != 1 || set.Active() == nil {
-			return false
-		}
-		var cm corev1.ConfigMap
-		if err := w.c.Get(context.Background(), client.ObjectKey{Namespace: w.ctrlNS, Name: keyring.KeyringConfigMap}, &cm); err != nil {
-			return false
-		}
-		kr, err := keyring.Parse(strings.NewReader(cm.Data[keyring.KeyringDataKey]))
-		if err != nil {
-			return false
-		}
-		var pub []crypto.KeyID
-		for _, k := range kr.Keys {
-			if k.State == keyring.StateActive {
-				pub = append(pub, k.ID)
-			}
-		}
-		return len(pub) == 1 && pub[0] == set.Active().ID && len(kr.Keys) == len(set.Keys)
+		last = audit.CheckKeys(context.Background(), w.c, w.ctrlNS)
+		return last == nil
 	})
 }
 
-// auditLeaks: no canary in any controller log, event or status, and no
-// panic in any log.
+// auditLeaks: no canary in any controller log, event (of the tenant and
+// the controller namespace) or status, and no panic in any log.
 func (w *world) auditLeaks() {
 	w.t.Helper()
-	needles := []string{w.canary, base64.StdEncoding.EncodeToString([]byte(w.canary))}
-	leak := func(where, s string) {
-		for _, n := range needles {
-			if strings.Contains(s, n) {
-				w.t.Errorf("a sealed value's canary appears in %s", where)
-			}
-		}
+	texts, err := audit.ClusterTexts(context.Background(), w.c, w.appNS, w.appNS, w.ctrlNS)
+	if err != nil {
+		w.t.Fatal(err)
 	}
 	w.mu.Lock()
-	procs := append([]*ctrlproc.Process(nil), w.procs...)
+	procs := slices.Clone(w.procs)
 	w.mu.Unlock()
 	for i, p := range procs {
 		log := p.Log(w.t)
-		leak(fmt.Sprintf("the log of controller process %d", i), log)
-		// A panic, even one controller-runtime recovered from, is a bug.
-		if strings.Contains(log, "Observed a panic") || strings.Contains(log, "\npanic: ") || strings.HasPrefix(log, "panic: ") {
+		texts[fmt.Sprintf("the log of controller process %d", i)] = log
+		if audit.Panicked(log) {
 			w.t.Errorf("controller process %d panicked; its log: %s", i, p.LogPath)
 		}
 	}
-	var events corev1.EventList
-	if err := w.c.List(context.Background(), &events, client.InNamespace(w.appNS)); err != nil {
-		w.t.Fatal(err)
-	}
-	for _, e := range events.Items {
-		leak("event "+e.Name, e.Message+e.Reason)
-	}
-	var list v1alpha1.SealedSecretList
-	if err := w.c.List(context.Background(), &list, client.InNamespace(w.appNS)); err != nil {
-		w.t.Fatal(err)
-	}
-	for _, ss := range list.Items {
-		for _, c := range ss.Status.Conditions {
-			leak("the status of "+ss.Name, c.Message)
-		}
+	for _, where := range audit.Leaks(w.canary, texts) {
+		w.t.Errorf("a sealed value's canary appears in %s", where)
 	}
 }
