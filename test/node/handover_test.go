@@ -5,31 +5,23 @@ package node
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"maps"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/sealkit/sealkit/internal/audit"
 	"github.com/sealkit/sealkit/internal/controller"
 	"github.com/sealkit/sealkit/internal/ctrlproc"
 	"github.com/sealkit/sealkit/internal/testenv"
 	"github.com/sealkit/sealkit/pkg/crypto"
-	"github.com/sealkit/sealkit/pkg/keyring"
-	"github.com/sealkit/sealkit/pkg/keysecret"
-	"github.com/sealkit/sealkit/pkg/sealed"
 	"github.com/sealkit/sealkit/pkg/sealed/v1alpha1"
 )
 
@@ -48,15 +40,12 @@ const backlogSize = 1000
 // handover time (leader Pod deleted -> new Lease holder) and the time until
 // everything is Ready.
 //
-// The audit is this file's own, compact one: test/faults's audit is bound to
-// its world of controller processes (test-only code there).
+// The audit is internal/audit's, the one test/faults ends every scenario
+// with; the controller's logs are its Pods'.
 func testLeaderHandover(t *testing.T) {
 	ctx := context.Background()
 	c := fastClient(t)
-	a := &audit{t: t, c: c, ns: namespace(t, "backlog", nil), expected: map[string]map[string][]byte{}}
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	a.canary = "CANARY-" + hex.EncodeToString(b[:])[:17] // 24 bytes: its base64 is a prefix of every value's
+	a := &handoverAudit{t: t, c: c, ns: namespace(t, "backlog", nil), canary: audit.NewCanary(), ledger: audit.NewLedger()}
 	rs := sealingRecipients(t, c)
 
 	a.settle(rs, namespace(t, "elsewhere", nil))
@@ -120,7 +109,7 @@ func testLeaderHandover(t *testing.T) {
 	}
 
 	eventually(t, 5*time.Minute, a.converged)
-	t.Logf("all %d SealedSecrets Ready and every Secret as sealed %s after the leader's deletion", len(a.expected), time.Since(deleted).Round(100*time.Millisecond))
+	t.Logf("all %d SealedSecrets Ready and every Secret as sealed %s after the leader's deletion", a.ledger.Len(), time.Since(deleted).Round(100*time.Millisecond))
 
 	a.check()
 	p, err := kc.Client.CoreV1().Pods(controllerNS).Get(ctx, survivor, metav1.GetOptions{})
@@ -134,32 +123,24 @@ func testLeaderHandover(t *testing.T) {
 	a.checkLeaks(logs)
 }
 
-// audit is what the test sealed and what nobody may change.
-type audit struct {
+// handoverAudit is what the test sealed and what nobody may change.
+type handoverAudit struct {
 	t      *testing.T
 	c      client.Client
 	ns     string
 	canary string
+	ledger *audit.Ledger
 
-	mu         sync.Mutex
-	expected   map[string]map[string][]byte // Secret name -> data
-	bystanders []*corev1.Secret             // as recorded before the fault
+	bystanders []audit.Bystander // as recorded before the fault
 }
 
 // seal seals fresh values, the canary in them, as the Secret ns/name and
 // records them as expected.
-func (a *audit) seal(rs []*crypto.Recipient, name string) *v1alpha1.SealedSecret {
-	r := make([]byte, 16)
-	_, _ = rand.Read(r)
-	data := map[string][]byte{"password": []byte(a.canary + "-" + name + "-" + hex.EncodeToString(r[:4])), "token": r}
-	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: a.ns, Name: name}, Data: data, Type: corev1.SecretTypeOpaque}
-	ss, err := sealed.Seal(s, sealed.SealOptions{Scope: crypto.ScopeStrict, Recipients: rs})
+func (a *handoverAudit) seal(rs []*crypto.Recipient, name string) *v1alpha1.SealedSecret {
+	ss, err := a.ledger.Seal(rs, a.ns, name, audit.Values(a.canary, name), nil)
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	a.mu.Lock()
-	a.expected[name] = maps.Clone(data)
-	a.mu.Unlock()
 	return ss
 }
 
@@ -167,155 +148,77 @@ func (a *audit) seal(rs []*crypto.Recipient, name string) *v1alpha1.SealedSecret
 // (one even carrying our managed-by label) and in another namespace, and one
 // adopted with its owner's consent, once the controller has unsealed its
 // SealedSecret into it. They are recorded as they are then.
-func (a *audit) settle(rs []*crypto.Recipient, other string) {
+func (a *handoverAudit) settle(rs []*crypto.Recipient, other string) {
 	ctx := context.Background()
-	byst := []*corev1.Secret{
-		{ObjectMeta: metav1.ObjectMeta{Namespace: other, Name: "elsewhere"}},
-		{ObjectMeta: metav1.ObjectMeta{Namespace: a.ns, Name: "plain"}},
-		{ObjectMeta: metav1.ObjectMeta{Namespace: a.ns, Name: "lookalike",
-			Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByController}}},
-		{ObjectMeta: metav1.ObjectMeta{Namespace: a.ns, Name: "adopted",
-			Annotations: map[string]string{v1alpha1.AnnotationManaged: "true"}}},
+	keys, err := audit.CreateBystanders(ctx, a.c, a.ns, other, a.canary)
+	if err != nil {
+		a.t.Fatal(err)
 	}
-	for _, s := range byst {
-		s.Data = map[string][]byte{"owner": []byte("someone else"), "blob": []byte(a.canary)}
-		if err := a.c.Create(ctx, s); err != nil {
-			a.t.Fatal(err)
-		}
-	}
-	if err := a.c.Create(ctx, a.seal(rs, "adopted")); err != nil {
+	if err := a.c.Create(ctx, a.seal(rs, audit.Adopted)); err != nil {
 		a.t.Fatal(err)
 	}
 	eventually(a.t, time.Minute, a.converged)
-	for _, s := range byst {
-		var cur corev1.Secret
-		if err := a.c.Get(ctx, client.ObjectKeyFromObject(s), &cur); err != nil {
-			a.t.Fatal(err)
-		}
-		a.bystanders = append(a.bystanders, &cur)
+	if a.bystanders, err = audit.Record(ctx, a.c, keys...); err != nil {
+		a.t.Fatal(err)
 	}
 }
 
 // converged: every SealedSecret is Ready for its generation and every Secret
 // holds exactly what was sealed.
-func (a *audit) converged() error {
+func (a *handoverAudit) converged() error {
 	ctx := context.Background()
 	var list v1alpha1.SealedSecretList
 	if err := a.c.List(ctx, &list, client.InNamespace(a.ns)); err != nil {
 		return err
 	}
-	if len(list.Items) != len(a.expected) {
-		return fmt.Errorf("%d SealedSecrets, the test made %d", len(list.Items), len(a.expected))
-	}
-	notReady := 0
-	for _, ss := range list.Items {
-		c := meta.FindStatusCondition(ss.Status.Conditions, v1alpha1.ConditionReady)
-		if c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != ss.Generation || ss.Status.ObservedGeneration != ss.Generation {
-			notReady++
-		}
-	}
-	if notReady > 0 {
-		return fmt.Errorf("%d of %d SealedSecrets not Ready for their generation", notReady, len(list.Items))
+	if probs := audit.StatusProblems(list.Items, a.ledger.Len()); len(probs) > 0 {
+		return fmt.Errorf("%d problem(s) with the SealedSecrets' status, the first: %s", len(probs), probs[0])
 	}
 	var secrets corev1.SecretList
 	if err := a.c.List(ctx, &secrets, client.InNamespace(a.ns)); err != nil {
 		return err
 	}
-	have := map[string]*corev1.Secret{}
-	for i := range secrets.Items {
-		have[secrets.Items[i].Name] = &secrets.Items[i]
-	}
-	for name, data := range a.expected {
-		s, ok := have[name]
-		switch {
-		case !ok:
-			return fmt.Errorf("Secret %s/%s missing", a.ns, name)
-		case !maps.EqualFunc(s.Data, data, bytes.Equal) || s.Type != corev1.SecretTypeOpaque:
-			return fmt.Errorf("Secret %s/%s does not hold what was sealed", a.ns, name)
-		}
+	if lost, wrong := a.ledger.Compare(secrets.Items); len(lost)+len(wrong) > 0 {
+		return fmt.Errorf("in %s, Secrets missing: %v; not holding what was sealed: %v", a.ns, lost, wrong)
 	}
 	return nil
 }
 
 // check: the state converged, the bystanders are as recorded, and exactly
 // one key is active and published as such.
-func (a *audit) check() {
-	t := a.t
+func (a *handoverAudit) check() {
 	ctx := context.Background()
 	if err := a.converged(); err != nil {
-		t.Error(err)
+		a.t.Error(err)
 	}
-	for _, b := range a.bystanders {
-		var s corev1.Secret
-		err := a.c.Get(ctx, client.ObjectKeyFromObject(b), &s)
-		if err != nil || s.ResourceVersion != b.ResourceVersion || !maps.EqualFunc(s.Data, b.Data, bytes.Equal) {
-			t.Errorf("bystander Secret %s/%s changed (resourceVersion %s, was %s; %v)", b.Namespace, b.Name, s.ResourceVersion, b.ResourceVersion, err)
-		}
+	for _, c := range audit.Changed(ctx, a.c, a.bystanders) {
+		a.t.Error(c)
 	}
-	var list corev1.SecretList
-	if err := a.c.List(ctx, &list, keysecret.ListOptions(controllerNS)...); err != nil {
-		t.Fatal(err)
-	}
-	set := keysecret.ParseAll(list.Items)
-	var active []crypto.KeyID
-	for _, k := range set.Keys {
-		if k.Labelled == keyring.StateActive {
-			active = append(active, k.ID)
-		}
-	}
-	if len(active) != 1 || set.Active() == nil {
-		t.Fatalf("active keys %v, want exactly one", active)
-	}
-	kr := publishedKeyring(t, a.c)
-	var pub []crypto.KeyID
-	for _, k := range kr.Keys {
-		if k.State == keyring.StateActive {
-			pub = append(pub, k.ID)
-		}
-	}
-	if len(pub) != 1 || pub[0] != active[0] || len(kr.Keys) != len(set.Keys) {
-		t.Errorf("published keyring: active %v of %d keys; the Secrets: active %v of %d", pub, len(kr.Keys), active, len(set.Keys))
+	if err := audit.CheckKeys(ctx, a.c, controllerNS); err != nil {
+		a.t.Error(err)
 	}
 }
 
-// checkLeaks: no sealed value's canary in any controller log, event or
-// condition, and no panic in any log.
-func (a *audit) checkLeaks(logs map[string]string) {
+// checkLeaks: no sealed value's canary in any controller log, event (of the
+// tenant and the controller namespace) or condition, no empty log (it would
+// prove nothing), and no panic in any log.
+func (a *handoverAudit) checkLeaks(logs map[string]string) {
 	t := a.t
-	needles := []string{a.canary, base64.StdEncoding.EncodeToString([]byte(a.canary))}
-	leak := func(where, s string) {
-		for _, n := range needles {
-			if strings.Contains(s, n) {
-				t.Errorf("a sealed value's canary appears in %s", where)
-			}
-		}
+	texts, err := audit.ClusterTexts(context.Background(), a.c, a.ns, a.ns, controllerNS)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for pod, log := range logs {
 		if log == "" {
 			t.Errorf("the log of %s is empty", pod)
 		}
-		leak("the log of "+pod, log)
-		if strings.Contains(log, "Observed a panic") || strings.Contains(log, "panic: ") {
+		texts["the log of "+pod] = log
+		if audit.Panicked(log) {
 			t.Errorf("controller Pod %s panicked", pod)
 		}
 	}
-	for _, ns := range []string{a.ns, controllerNS} {
-		var events corev1.EventList
-		if err := a.c.List(context.Background(), &events, client.InNamespace(ns)); err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range events.Items {
-			leak("event "+ns+"/"+e.Name, e.Message+e.Reason)
-		}
-	}
-	var list v1alpha1.SealedSecretList
-	if err := a.c.List(context.Background(), &list, client.InNamespace(a.ns)); err != nil {
-		t.Fatal(err)
-	}
-	for _, ss := range list.Items {
-		for _, c := range ss.Status.Conditions {
-			leak("the status of "+ss.Name, c.Message)
-		}
+	for _, where := range audit.Leaks(a.canary, texts) {
+		t.Errorf("a sealed value's canary appears in %s", where)
 	}
 }
 
@@ -328,23 +231,14 @@ func fastClient(t *testing.T) client.Client {
 	return testenv.NewClient(t, cfg)
 }
 
-func publishedKeyring(t *testing.T, c client.Client) *keyring.Keyring {
-	t.Helper()
-	var cm corev1.ConfigMap
-	if err := c.Get(context.Background(), client.ObjectKey{Namespace: controllerNS, Name: keyring.KeyringConfigMap}, &cm); err != nil {
-		t.Fatal(err)
-	}
-	kr, err := keyring.Parse(strings.NewReader(cm.Data[keyring.KeyringDataKey]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kr
-}
-
 // sealingRecipients are the keys the published keyring says to seal to.
 func sealingRecipients(t *testing.T, c client.Client) []*crypto.Recipient {
 	t.Helper()
-	rs, err := publishedKeyring(t, c).SealingRecipients()
+	kr, err := audit.PublishedKeyring(context.Background(), c, controllerNS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := kr.SealingRecipients()
 	if err != nil {
 		t.Fatal(err)
 	}
