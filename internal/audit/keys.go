@@ -36,8 +36,8 @@ func Keys(ctx context.Context, c client.Client, ns string) (keysecret.Set, error
 	return keysecret.ParseAll(list.Items), nil
 }
 
-// CheckKeys: exactly one key of namespace ns is active, and the published
-// keyring says so, listing the same number of keys.
+// CheckKeys checks that exactly one key of namespace ns is active and that
+// the published keyring says so, listing the same number of keys.
 func CheckKeys(ctx context.Context, c client.Client, ns string) error {
 	set, err := Keys(ctx, c, ns)
 	if err != nil {
@@ -50,9 +50,9 @@ func CheckKeys(ctx context.Context, c client.Client, ns string) error {
 	return KeysAgree(set, kr)
 }
 
-// KeysAgree: exactly one key Secret is labelled active, and the keyring
-// lists it, and it alone, as active, among as many keys as there are
-// Secrets.
+// KeysAgree checks that exactly one key Secret is labelled active and that
+// the keyring lists it, and it alone, as active, among as many keys as
+// there are Secrets.
 func KeysAgree(set keysecret.Set, kr *keyring.Keyring) error {
 	var active []crypto.KeyID
 	for _, k := range set.Keys {
