@@ -94,26 +94,41 @@ func (p Policy) CheckExisting(s *corev1.Secret) *Violation {
 	return nil
 }
 
+// Adoption is whether, and why, a SealedSecret may take an existing Secret
+// it does not control.
+type Adoption int
+
+const (
+	// Refused: the Secret is not the SealedSecret's to take.
+	Refused Adoption = iota
+	// Consented: the Secret's owner annotated it v1alpha1.AnnotationManaged.
+	Consented
+	// FromEarlier: seal-controller made the Secret for an earlier
+	// SealedSecret of the same name (see [earlierIncarnation]); only the
+	// live SealedSecret of that name may take it, never a deleted one read
+	// late, which would take its successor's Secret.
+	FromEarlier
+)
+
 // Adoptable reports whether the existing Secret s, which ss does not
 // control, may be adopted by ss: only with its owner's consent (the
 // annotation v1alpha1.AnnotationManaged, "true", on the Secret) and never
 // from another controller, unless that controller is an earlier
-// SealedSecret of the same name (see [earlierIncarnation]). Otherwise it
-// returns the conflict's message.
-func Adoptable(ss *v1alpha1.SealedSecret, s *corev1.Secret) (bool, string) {
+// SealedSecret of the same name. When it is Refused, the message says why.
+func Adoptable(ss *v1alpha1.SealedSecret, s *corev1.Secret) (Adoption, string) {
 	if ref := metav1.GetControllerOf(s); ref != nil {
 		if earlierIncarnation(ss, s, ref) {
-			return true, ""
+			return FromEarlier, ""
 		}
 		msg := fmt.Sprintf("Secret %s exists and is controlled by %s %s: it is never taken over",
 			Quote(s.Name), ref.Kind, Quote(ref.Name))
 		if strings.HasPrefix(ref.APIVersion, "bitnami.com/") {
 			msg += " while that Bitnami SealedSecret exists; hand it over with 'seal migrate --cut-over'"
 		}
-		return false, msg
+		return Refused, msg
 	}
 	if s.Annotations[v1alpha1.AnnotationManaged] == "true" {
-		return true, ""
+		return Consented, ""
 	}
 	msg := fmt.Sprintf("Secret %s exists and is not managed by this SealedSecret; its owner may let it be adopted by annotating the Secret %s=\"true\"",
 		Quote(s.Name), v1alpha1.AnnotationManaged)
@@ -121,7 +136,7 @@ func Adoptable(ss *v1alpha1.SealedSecret, s *corev1.Secret) (bool, string) {
 		msg += fmt.Sprintf(" (the SealedSecret's annotation %s is no longer honoured: consent must come from the Secret's owner)",
 			v1alpha1.AnnotationOverwrite)
 	}
-	return false, msg
+	return Refused, msg
 }
 
 // earlierIncarnation reports whether s is a Secret seal-controller made for

@@ -81,14 +81,13 @@ func (r *Reconciler) judgeForeign(ctx context.Context, o *outcome) (bool, error)
 	if v := r.opts.Policy.CheckExisting(o.secret); v != nil {
 		return o.fail(v.Reason, v.Message)
 	}
-	if ok, msg := policy.Adoptable(o.ss, o.secret); !ok {
+	switch how, msg := policy.Adoptable(o.ss, o.secret); how {
+	case policy.Refused:
 		o.reason, o.message = v1alpha1.ReasonSecretConflict, msg
 		return true, nil
-	}
-	if metav1.GetControllerOf(o.secret) != nil {
-		// Adoptable only because an earlier SealedSecret of this name made
-		// it: take it only if o.ss is the live object, not a deleted one
-		// read late, which would take its successor's Secret.
+	case policy.FromEarlier:
+		// Only the live SealedSecret of this name takes it: a deleted one
+		// read late would take its successor's Secret.
 		live := sealedSecretMetadata()
 		if err := r.reader.Get(ctx, client.ObjectKeyFromObject(o.ss), live); err != nil || live.UID != o.ss.UID {
 			return true, client.IgnoreNotFound(err)
