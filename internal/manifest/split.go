@@ -83,9 +83,8 @@ func splitYAML(data []byte) ([]Doc, error) {
 			end = off + i + 1
 		}
 		text := bytes.TrimRight(data[off:end], "\r\n")
-		if rest, ok := bytes.CutPrefix(text, []byte("---")); ok {
-			rest = bytes.TrimSpace(rest)
-			if len(rest) > 0 && rest[0] != '#' {
+		if bytes.HasPrefix(text, []byte("---")) {
+			if !IsSeparator(text) {
 				return docs, fmt.Errorf("line %d: invalid document separator: only a comment may follow ---", line)
 			}
 			if off > start {
@@ -99,6 +98,18 @@ func splitYAML(data []byte) ([]Doc, error) {
 		docs = append(docs, Doc{Start: start, End: len(data), Line: startLine})
 	}
 	return docs, nil
+}
+
+// IsSeparator reports whether line (without its line break) separates YAML
+// documents as Kubernetes' YAMLReader reads it: "---" followed by nothing
+// but blanks or a comment ("---", "--- # next", "---\t#x", "---#x").
+func IsSeparator(line []byte) bool {
+	rest, ok := bytes.CutPrefix(line, []byte("---"))
+	if !ok {
+		return false
+	}
+	rest = bytes.TrimSpace(rest)
+	return len(rest) == 0 || rest[0] == '#'
 }
 
 func splitJSON(data []byte) ([]Doc, error) {

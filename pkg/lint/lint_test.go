@@ -1,9 +1,12 @@
 package lint
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -12,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/sealkit/sealkit/pkg/crypto"
 	"github.com/sealkit/sealkit/pkg/keyring"
@@ -145,6 +150,46 @@ items:
 	}
 	if !strings.Contains(res.Findings[1].Message, "line 18") {
 		t.Errorf("syntax error does not name the file's line: %s", res.Findings[1].Message)
+	}
+}
+
+// TestSeparatorsAsKubectlReadsThem: a document separator is "---" followed
+// by nothing but blanks or a comment, as Kubernetes' YAMLReader (kubectl
+// apply) reads it. A plaintext Secret after "---\t# note" or "---#x" is a
+// document of its own that kubectl would apply, so lint must see it.
+func TestSeparatorsAsKubectlReadsThem(t *testing.T) {
+	secret := func(name string) string {
+		return "apiVersion: v1\nkind: Secret\nmetadata: {name: " + name + "}\nstringData: {k: v}\n"
+	}
+	content := secret("a") + "---\t# tab, then a comment\n" + secret("b") + "---# no blank\n" + secret("c") +
+		"--- \t \n" + secret("d") + "---\n" + secret("e")
+	var docs int
+	r := k8syaml.NewYAMLReader(bufio.NewReader(strings.NewReader(content)))
+	for {
+		d, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(bytes.TrimSpace(d)) > 0 {
+			docs++
+		}
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "m.yaml"), content)
+	res, err := Lint([]string{dir}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, fmt.Sprintf("%d@%d %s", f.Doc, f.Line, f.Rule))
+	}
+	want := []string{"1@4 SK001", "2@9 SK001", "3@14 SK001", "4@19 SK001", "5@24 SK001"}
+	if docs != 5 || res.Documents != docs || !slices.Equal(got, want) {
+		t.Errorf("kubectl reads %d documents; lint counted %d with findings %q, want %q", docs, res.Documents, got, want)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	sigsyaml "sigs.k8s.io/yaml"
 
+	"github.com/sealkit/sealkit/internal/manifest"
 	"github.com/sealkit/sealkit/pkg/sealed"
 )
 
@@ -166,7 +167,7 @@ func looksLikeManifest(text []byte) bool {
 	return bytes.Contains(text, []byte("apiVersion")) && bytes.Contains(text, []byte("kind")) && manifestKeys.Match(text)
 }
 
-// splitYAML splits at "---" lines, as kubectl does, and converts each
+// splitYAML splits at separator lines, as kubectl does, and converts each
 // document that has content.
 func splitYAML(data []byte) []*chunk {
 	var out []*chunk
@@ -190,7 +191,7 @@ func splitYAML(data []byte) []*chunk {
 		}
 		line := bytes.TrimRight(data[off:end], " \t\r\n")
 		switch {
-		case isSeparator(line):
+		case manifest.IsSeparator(line):
 			flush(off)
 			docStart, docLine, first = end, lineNo+1, 0
 		case first == 0 && len(bytes.TrimSpace(line)) > 0 && bytes.TrimSpace(line)[0] != '#' && line[0] != '%':
@@ -200,10 +201,6 @@ func splitYAML(data []byte) []*chunk {
 	}
 	flush(len(data))
 	return out
-}
-
-func isSeparator(line []byte) bool {
-	return bytes.Equal(line, []byte("---")) || bytes.HasPrefix(line, []byte("--- "))
 }
 
 var yamlErrLine = regexp.MustCompile(`line (\d+)`)

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sealkit/sealkit/internal/manifest"
 )
 
 // A Helm template is not YAML until it is rendered, but its shape is:
@@ -58,7 +60,7 @@ func parseTemplate(src []byte) *template {
 	}
 	for i := 0; i < len(lines); i++ {
 		raw := string(bytes.TrimRight(lines[i], " \t\r"))
-		if isSeparator([]byte(raw)) {
+		if manifest.IsSeparator([]byte(raw)) {
 			endDoc(i)
 			docStart = i + 1
 			continue
