@@ -49,9 +49,11 @@ func newResealCmd(s Streams) *cobra.Command {
 		Long: `reseal re-seals every value of the SealedSecrets found in the files and
 directories (recursively: *.yaml, *.yml, *.json) to the current keys, with
 the same scope, namespace, name and data key, and rewrites the files in
-place, atomically. Only files whose values changed are written. Other
-documents in a multi-document file are kept, but the file is re-serialised
-(comments and formatting are not preserved; a List becomes its items).
+place, atomically. Only files whose values changed are written, and only
+the changed values change in them: comments, formatting and the other
+documents are kept byte for byte. A file whose values cannot be replaced in
+place (a value written as a YAML alias or a block scalar, say) is reported
+and left unchanged.
 
 Online (no -i), each SealedSecret goes to the API server as a dry-run
 marked sealkit.dev/reseal; seal-controller's webhook re-seals it to its
@@ -164,8 +166,15 @@ func (o *resealOptions) Run() error {
 		j := jobs[i]
 		o.progress.step()
 		if err := j.result.err; err != nil {
+			where := fmt.Sprintf("%s: sealedsecret %s", j.file.f.path, objectRef(j.doc.obj, o.kube.defaultNS))
+			if unreachable(err) {
+				// Every object after it would fail alike: one line, not
+				// one per object.
+				ioErr = kubeError(fmt.Errorf("%s: %w", where, err))
+				return false
+			}
 			o.progress.clear()
-			fmt.Fprintf(o.ErrOut, "seal: error: %s: sealedsecret %s: %s\n", j.file.f.path, objectRef(j.doc.obj, o.kube.defaultNS), oneLine(err.Error()))
+			fmt.Fprintf(o.ErrOut, "seal: error: %s: %s\n", where, oneLine(err.Error()))
 		}
 		if j.last {
 			ioErr = o.finishFile(j.file, &st)
