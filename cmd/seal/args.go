@@ -55,7 +55,7 @@ func flagError(cmd *cobra.Command, err error) error {
 	var near []string
 	maxDistance := max(1, len(name)/4)
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if !f.Hidden && (levenshtein(name, f.Name) <= maxDistance || len(name) > 2 && strings.HasPrefix(f.Name, name)) {
+		if !f.Hidden && (editDistance(name, f.Name) <= maxDistance || len(name) > 2 && strings.HasPrefix(f.Name, name)) {
 			near = append(near, "--"+f.Name)
 		}
 	})
@@ -66,8 +66,11 @@ func flagError(cmd *cobra.Command, err error) error {
 	return &cliError{code: ExitUsage, err: err, hint: "did you mean " + strings.Join(near, " or ") + "?"}
 }
 
-// levenshtein is the edit distance between a and b.
-func levenshtein(a, b string) int {
+// editDistance is the number of edits that turn a into b: a character
+// inserted, deleted or replaced, or two adjacent ones swapped (the typo
+// "--kyes" is one edit from "--keys").
+func editDistance(a, b string) int {
+	var prev2 []int
 	prev := make([]int, len(b)+1)
 	for j := range prev {
 		prev[j] = j
@@ -81,8 +84,11 @@ func levenshtein(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev = cur
+		prev2, prev = prev, cur
 	}
 	return prev[len(b)]
 }
