@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"filippo.io/age"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -397,7 +398,19 @@ func TestOnlineBackupRestore(t *testing.T) {
 	mustSeal(t, args(flags, "-f", filepath.Join(dir, "db.yaml"), "-w", filepath.Join(dir, "db.sealed.yaml"))...)
 
 	backup := filepath.Join(dir, "keys.age")
-	mustSeal(t, args(flags, "keys", "backup", "--recipient", ids[0].Recipient().String(), "-w", backup)...)
+	if _, stderr, code := runSeal(t, args(flags, "keys", "backup", "--recipient", ids[0].Recipient().String(), "-w", backup)...); code != 0 || strings.Contains(stderr, "warning") {
+		t.Fatalf("backup to a post-quantum recipient: exit %d, stderr %q", code, stderr)
+	}
+	// A classic recipient is allowed, with a warning naming it: the backup
+	// is then only as strong as X25519 against a quantum adversary.
+	classic, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runSeal(t, args(flags, "keys", "backup", "--recipient", classic.Recipient().String(), "-w", filepath.Join(dir, "classic.age"))...)
+	if code != 0 || !strings.Contains(stderr, "seal: warning: recipient ") || !strings.Contains(stderr, "is a classic X25519 key") {
+		t.Fatalf("backup to a classic recipient: exit %d, stderr %q", code, stderr)
+	}
 	b, err := os.ReadFile(backup)
 	if err != nil {
 		t.Fatal(err)
