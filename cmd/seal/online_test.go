@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -166,8 +167,16 @@ func apply(t *testing.T, env *testenv.Env, path string) {
 	for _, ss := range readSealed(t, path) {
 		var cur v1alpha1.SealedSecret
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ss), &cur); err == nil {
-			cur.Spec = ss.Spec
-			if err := env.Client.Update(ctx, &cur); err != nil {
+			// The controller's status writes may come between the read
+			// and the update: read again then.
+			err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+				if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ss), &cur); err != nil {
+					return err
+				}
+				cur.Spec = ss.Spec
+				return env.Client.Update(ctx, &cur)
+			})
+			if err != nil {
 				t.Fatalf("updating %s/%s: %v", ss.Namespace, ss.Name, err)
 			}
 			continue

@@ -143,8 +143,11 @@ func TestWebhooksOnlyWhenNeeded(t *testing.T) {
 		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: plain, Name: "good"}, &cur); err != nil {
 			t.Fatal(err)
 		}
+		// A patch, not an update: the controller's status writes would
+		// make an update of the version read conflict now and then.
+		orig := cur.DeepCopy()
 		cur.Annotations = map[string]string{v1alpha1.AnnotationReseal: "true"}
-		err := env.Client.Update(ctx, &cur)
+		err := env.Client.Patch(ctx, &cur, client.MergeFrom(orig))
 		if err == nil || !strings.Contains(err.Error(), "valid only on a server-side dry-run") {
 			t.Fatalf("real update with the marker: %v", err)
 		}
@@ -158,8 +161,11 @@ func TestWebhooksOnlyWhenNeeded(t *testing.T) {
 		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: plain, Name: "good"}, &cur); err != nil {
 			t.Fatal(err)
 		}
+		// A patch, not an update: the controller's status writes would
+		// make an update of the version read conflict now and then.
+		orig := cur.DeepCopy()
 		cur.Annotations = map[string]string{v1alpha1.AnnotationMigrate: v1alpha1.MigrateFromBitnami}
-		err := env.Client.Update(ctx, &cur)
+		err := env.Client.Patch(ctx, &cur, client.MergeFrom(orig))
 		if err == nil || !strings.Contains(err.Error(), "valid only on a server-side dry-run (seal migrate)") {
 			t.Fatalf("real update with the migrate marker: %v", err)
 		}

@@ -317,9 +317,12 @@ func TestImmutableSecretReplaced(t *testing.T) {
 	if !ptr.Deref(first.Immutable, false) {
 		t.Fatal("Secret not immutable")
 	}
-	ss := getSS(t, env, ns, "cfg")
-	ss.Spec.EncryptedData = c.sealedSecret(t, ns, "cfg", map[string]string{"k": "two"}, tmpl).Spec.EncryptedData
-	if err := env.Client.Update(ctx, ss); err != nil {
+	two := c.sealedSecret(t, ns, "cfg", map[string]string{"k": "two"}, tmpl).Spec.EncryptedData
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error { // the status may be written meanwhile
+		ss := getSS(t, env, ns, "cfg")
+		ss.Spec.EncryptedData = two
+		return env.Client.Update(ctx, ss)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	second := waitData(t, env, ns, "cfg", "k", "two")
