@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sealkit/sealkit/internal/audit"
@@ -178,12 +179,16 @@ func (w *world) update(name string, edit func(*corev1.Secret)) {
 	w.t.Helper()
 	ctx := context.Background()
 	ss := w.seal(w.recipients(), name, w.values(name), edit)
-	var cur v1alpha1.SealedSecret
-	if err := w.c.Get(ctx, client.ObjectKey{Namespace: w.appNS, Name: name}, &cur); err != nil {
-		w.t.Fatal(err)
-	}
-	cur.Spec = ss.Spec
-	if err := w.c.Update(ctx, &cur); err != nil {
+	// The controller may write the status between the read and the
+	// update: read again then.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var cur v1alpha1.SealedSecret
+		if err := w.c.Get(ctx, client.ObjectKey{Namespace: w.appNS, Name: name}, &cur); err != nil {
+			return err
+		}
+		cur.Spec = ss.Spec
+		return w.c.Update(ctx, &cur)
+	}); err != nil {
 		w.t.Fatal(err)
 	}
 }
