@@ -221,7 +221,7 @@ type fileJob struct {
 	f         *manifestFile
 	to        []recipientSource
 	jobs      []*resealJob
-	remaining atomic.Int32
+	remaining atomic.Int64
 	edit      fileEdit
 }
 
@@ -251,7 +251,7 @@ func (o *resealOptions) jobs(files []*manifestFile) ([]*resealJob, error) {
 				return nil, err
 			}
 		}
-		fj.remaining.Store(int32(len(f.sealed)))
+		fj.remaining.Store(int64(len(f.sealed)))
 		for i, d := range f.sealed {
 			j := &resealJob{file: fj, doc: d, last: i == len(f.sealed)-1}
 			fj.jobs = append(fj.jobs, j)

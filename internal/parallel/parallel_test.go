@@ -87,7 +87,7 @@ func TestOrderedNothing(t *testing.T) {
 // failure of the lowest index is the one returned.
 func TestEachReturnsTheFirstFailure(t *testing.T) {
 	var ran atomic.Int32
-	if err := Each(300, 8, func(i int) error { jitter(); ran.Add(1); return nil }); err != nil || ran.Load() != 300 {
+	if err := Each(300, 8, func(int) error { jitter(); ran.Add(1); return nil }); err != nil || ran.Load() != 300 {
 		t.Fatalf("Each of steps that succeed: %v, %d ran", err, ran.Load())
 	}
 	for range 20 {

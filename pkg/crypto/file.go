@@ -43,9 +43,9 @@ func IsFile(data []byte) bool {
 var ErrWrongPassphrase = errors.New("wrong passphrase, or not encrypted with a passphrase")
 
 // DecryptWithPassphrase decrypts an age file encrypted with a passphrase
-// (`age -p`: an identity file kept encrypted at rest), reading at most max
+// (`age -p`: an identity file kept encrypted at rest), reading at most limit
 // bytes of plaintext.
-func DecryptWithPassphrase(data, passphrase []byte, max int64) ([]byte, error) {
+func DecryptWithPassphrase(data, passphrase []byte, limit int64) ([]byte, error) {
 	id, err := age.NewScryptIdentity(string(passphrase))
 	if err != nil {
 		return nil, err
@@ -58,14 +58,14 @@ func DecryptWithPassphrase(data, passphrase []byte, max int64) ([]byte, error) {
 	case err != nil:
 		return nil, ErrCorrupt
 	}
-	plain, err := io.ReadAll(io.LimitReader(r, max+1))
+	plain, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		clear(plain)
 		return nil, ErrCorrupt
 	}
-	if int64(len(plain)) > max {
+	if int64(len(plain)) > limit {
 		clear(plain)
-		return nil, fmt.Errorf("decrypted file exceeds %d bytes", max)
+		return nil, fmt.Errorf("decrypted file exceeds %d bytes", limit)
 	}
 	return plain, nil
 }

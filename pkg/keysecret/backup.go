@@ -109,9 +109,9 @@ func Restore(namespace string, e BackupEntry, activate bool, now time.Time) (*co
 
 // abbreviate bounds what a message repeats of a field read from a file.
 func abbreviate(s string) string {
-	const max = 20
-	if len(s) > max {
-		s = s[:max] + "…"
+	const limit = 20
+	if len(s) > limit {
+		s = s[:limit] + "…"
 	}
 	return fmt.Sprintf("%q", strings.ToValidUTF8(s, "?"))
 }

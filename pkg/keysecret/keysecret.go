@@ -44,9 +44,10 @@ import (
 )
 
 const (
-	// LabelKey, set to LabelKeyValue, marks a Secret of the controller
-	// namespace as a sealkit key. Any other value does not.
-	LabelKey      = "sealkit.dev/key"
+	// LabelKey marks a Secret of the controller namespace as a sealkit
+	// key when set to LabelKeyValue. Any other value does not.
+	LabelKey = "sealkit.dev/key"
+	// LabelKeyValue is the value of LabelKey on a key Secret.
 	LabelKeyValue = "true"
 	// LabelState is the key's state: one of the keyring.State constants. A
 	// key Secret without it (e.g. one imported by hand) counts as retained.
@@ -57,8 +58,8 @@ const (
 	// AnnotationCreated is the key's creation time in RFC 3339; it drives
 	// rotation and ordering. Missing, the Secret's creationTimestamp is used.
 	AnnotationCreated = "sealkit.dev/created"
-	// AnnotationRotate, set to any non-empty value on the active key Secret,
-	// requests a rotation now. The annotation stays on the key, which is
+	// AnnotationRotate requests a rotation now, when set to any non-empty
+	// value on the active key Secret. The annotation stays on the key, which is
 	// retained after the rotation, so the request is handled exactly once.
 	AnnotationRotate = "sealkit.dev/rotate"
 	// AnnotationBackupCreated keeps, on a restored key, the creation time

@@ -105,7 +105,7 @@ func sealBinary(t testing.TB) string {
 		cmd := exec.Command("go", "build", "-o", buildSeal.bin, "./cmd/seal")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildSeal.err = fmt.Errorf("building seal: %v\n%s", err, out)
+			buildSeal.err = fmt.Errorf("building seal: %w\n%s", err, out)
 		}
 	})
 	if buildSeal.err != nil {

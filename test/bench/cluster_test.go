@@ -116,7 +116,7 @@ func (c *cluster) run(args ...string) error {
 	cmd := execSeal(c.seal, append(args, c.flags...)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("seal %s: %v\n%s", strings.Join(args, " "), err, out)
+		return fmt.Errorf("seal %s: %w\n%s", strings.Join(args, " "), err, out)
 	}
 	return nil
 }
@@ -204,7 +204,7 @@ func freePort(t testing.TB) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port
 }
 
@@ -216,7 +216,7 @@ func (c *cluster) byKey(t testing.TB) map[string]int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	out := map[string]int{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -364,7 +364,7 @@ func (c *cluster) profile(t testing.TB, dir string) chan struct{} {
 	wg.Go(func() {
 		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", c.pprof, profileSeconds))
 		if err == nil {
-			defer resp.Body.Close()
+			defer func() { _ = resp.Body.Close() }()
 			var b []byte
 			if b, err = io.ReadAll(resp.Body); err == nil {
 				err = os.WriteFile(filepath.Join(dir, "seal-controller.prof"), b, 0o644)

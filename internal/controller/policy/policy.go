@@ -99,11 +99,11 @@ func (p Policy) CheckExisting(s *corev1.Secret) *Violation {
 type Adoption int
 
 const (
-	// Refused: the Secret is not the SealedSecret's to take.
+	// Refused means the Secret is not the SealedSecret's to take.
 	Refused Adoption = iota
-	// Consented: the Secret's owner annotated it v1alpha1.AnnotationManaged.
+	// Consented means the Secret's owner annotated it v1alpha1.AnnotationManaged.
 	Consented
-	// FromEarlier: seal-controller made the Secret for an earlier
+	// FromEarlier means seal-controller made the Secret for an earlier
 	// SealedSecret of the same name (see [earlierIncarnation]); only the
 	// live SealedSecret of that name may take it, never a deleted one read
 	// late, which would take its successor's Secret.

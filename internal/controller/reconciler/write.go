@@ -106,8 +106,8 @@ func (r *Reconciler) replace(ctx context.Context, o *outcome, existing, want *co
 // so that the generated suffix fits.
 func checkName(name string) string {
 	const suffix = "-"
-	max := validation.DNS1123SubdomainMaxLength - 5 - len(suffix) // generateName adds 5 characters
-	return strings.TrimRight(name[:min(len(name), max)], "-.") + suffix
+	limit := validation.DNS1123SubdomainMaxLength - 5 - len(suffix) // generateName adds 5 characters
+	return strings.TrimRight(name[:min(len(name), limit)], "-.") + suffix
 }
 
 // rejected records that the API server refused a write of the Secret. An
