@@ -13,6 +13,7 @@ import (
 	"filippo.io/age"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/util/retry"
@@ -165,24 +166,21 @@ func apply(t *testing.T, env *testenv.Env, path string) {
 	t.Helper()
 	ctx := context.Background()
 	for _, ss := range readSealed(t, path) {
-		var cur v1alpha1.SealedSecret
-		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ss), &cur); err == nil {
-			// The controller's status writes may come between the read
-			// and the update: read again then.
-			err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-				if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ss), &cur); err != nil {
-					return err
-				}
-				cur.Spec = ss.Spec
-				return env.Client.Update(ctx, &cur)
-			})
-			if err != nil {
-				t.Fatalf("updating %s/%s: %v", ss.Namespace, ss.Name, err)
+		// An update retries when the controller's status write came
+		// between the read and the update.
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			var cur v1alpha1.SealedSecret
+			if err := env.Client.Get(ctx, client.ObjectKeyFromObject(ss), &cur); err != nil {
+				return err
 			}
-			continue
+			cur.Spec = ss.Spec
+			return env.Client.Update(ctx, &cur)
+		})
+		if apierrors.IsNotFound(err) {
+			err = env.Client.Create(ctx, ss)
 		}
-		if err := env.Client.Create(ctx, ss); err != nil {
-			t.Fatalf("creating %s/%s: %v", ss.Namespace, ss.Name, err)
+		if err != nil {
+			t.Fatalf("applying %s/%s: %v", ss.Namespace, ss.Name, err)
 		}
 	}
 }
