@@ -254,7 +254,12 @@ func (k *checker) secret(d *doc) {
 // repository's plaintext.
 func (k *checker) kustomize(d *doc) {
 	for i, g := range d.o.SecretGenerator {
-		n := len(g.Files) + len(g.Envs)
+		n := 0
+		for _, src := range append(slices.Clone(g.Files), g.Envs...) {
+			if !k.sopsFile(src) {
+				n++
+			}
+		}
 		for _, l := range g.Literals {
 			_, v, _ := strings.Cut(l, "=")
 			if raw, err := json.Marshal(v); err == nil && classify(raw, false) == valuePlaintext {
@@ -267,6 +272,28 @@ func (k *checker) kustomize(d *doc) {
 		}
 	}
 }
+
+// sopsFile reports whether a secretGenerator source ("KEY=PATH" or
+// "PATH", relative to the kustomization) is a SOPS-encrypted file, which
+// Flux or KSOPS decrypts at build time: a YAML or JSON file with a top-level
+// sops block, or a dotenv file with sops_ metadata lines. A path leaving
+// the kustomization's directory is not read.
+func (k *checker) sopsFile(src string) bool {
+	if i := strings.IndexByte(src, '='); i >= 0 {
+		src = src[i+1:]
+	}
+	if !filepath.IsLocal(src) {
+		return false
+	}
+	data, tooLarge, err := readFile(filepath.Join(filepath.Dir(k.file), src))
+	if err != nil || tooLarge {
+		return false
+	}
+	return sopsMetadata.Match(data)
+}
+
+// sopsMetadata matches the metadata SOPS adds to a file it encrypted.
+var sopsMetadata = regexp.MustCompile(`(?m)^(sops:\s*$|"sops":\s*\{|sops_mac=)`)
 
 func objName(o *object) string {
 	if o.Metadata.Namespace == "" {

@@ -193,6 +193,37 @@ func TestSeparatorsAsKubectlReadsThem(t *testing.T) {
 	}
 }
 
+// TestGeneratorFromSOPSFiles: a secretGenerator whose files are SOPS
+// encrypted (Flux and KSOPS decrypt them at build time) is not plaintext;
+// a plain file, or one outside the kustomization's directory, still is.
+func TestGeneratorFromSOPSFiles(t *testing.T) {
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app")
+	writeFile(t, filepath.Join(app, "values.enc.yaml"), "apiKey: ENC[AES256_GCM,data:Zm9v,iv:YQ==,tag:YQ==,type:str]\nsops:\n  mac: ENC[AES256_GCM,data:Zm9v,iv:YQ==,tag:YQ==,type:str]\n  version: 3.9.0\n")
+	writeFile(t, filepath.Join(app, "db.enc.env"), "PASSWORD=ENC[AES256_GCM,data:Zm9v,iv:YQ==,tag:YQ==,type:str]\nsops_mac=ENC[AES256_GCM,data:Zm9v,iv:YQ==,tag:YQ==,type:str]\nsops_version=3.9.0\n")
+	writeFile(t, filepath.Join(app, "plain.yaml"), "apiKey: s3cret\n")
+	writeFile(t, filepath.Join(dir, "outside.yaml"), "sops:\n  version: 3.9.0\n")
+	writeFile(t, filepath.Join(app, "kustomization.yaml"), `secretGenerator:
+- name: encrypted
+  files: [values.yaml=values.enc.yaml]
+  envs: [db.enc.env]
+- name: mixed
+  files: [values.enc.yaml, plain.yaml, ../outside.yaml]
+`)
+	res, err := Lint([]string{dir}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, f.Rule+" "+f.Message)
+	}
+	want := []string{`SK001 kustomize secretGenerator "mixed" builds a Secret from 2 plaintext literal(s) or file(s) in the repository: seal it instead`}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings = %q, want %q", got, want)
+	}
+}
+
 // TestSyntaxErrorsWithheld checks that a parser message quoting the
 // document does not carry a plaintext value into the findings.
 func TestSyntaxErrorsWithheld(t *testing.T) {
